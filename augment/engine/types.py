@@ -1,0 +1,91 @@
+"""What the engine takes and gives: work items in, records and failures out.
+
+The engine knows requests and records, not what they mean. A task turns its
+targets into :class:`WorkItem` objects; the engine returns one record per item
+that produced a valid answer and one failure per item that did not: none lost,
+none twice.
+
+A **record** is a plain dict::
+
+    {"key": str,                  # WorkItem.key, unique within a run
+     "output": <parsed JSON>,     # passed the schema and the item's check
+     "provider": str, "model": str, "prompt_version": str,
+     "schema_name": str, "request_hash": str, "created_at": ISO-8601 str,
+     "attempts": int,             # 1 + number of re-asks
+     "cached": bool,
+     "usage": {"input_tokens": int, "output_tokens": int, "cached_tokens": int},
+     **item.meta}                 # e.g. task, item_id, schema_id
+
+A **failure** is a plain dict::
+
+    {"key": str, "reason": "validation" | "provider" | "budget" | "timeout" | ...,
+     "error": str,                # readable, never contains an API key
+     "last_output": str | None, "attempts": int, "usage": {...},
+     "provider": str, "model": str, "created_at": str, **item.meta}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from augment.providers.base import Request, Usage
+
+__all__ = ["WorkItem", "EngineConfig", "RunResult", "Check"]
+
+Check = Callable[[Any], list[str]]
+"""A task's post-check: given the parsed, schema-valid output, return error messages (empty = ok)."""
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One row of work: a key, the request that produces it, and a post-check."""
+
+    key: str
+    """Stable, unique id of this row within a run (e.g. ``"item_attributes:1234"``)."""
+    request: Request
+    check: Check | None = None
+    """Extra checks the schema cannot express; their messages are fed back on re-ask."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """JSON-serialisable fields copied into the record/failure (task, target id, schema id...)."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Limits and policies of one engine run."""
+
+    concurrency: int = 8
+    """Requests in flight at once."""
+    requests_per_minute: float | None = None
+    """Cap on requests started per minute (None = no cap; seeded from x-ratelimit headers)."""
+    tokens_per_minute: float | None = None
+    """Cap on (estimated) tokens per minute (None = no cap)."""
+    max_retries: int = 5
+    """Retries of one call on transient errors (429, 5xx, 529, timeouts, drops)."""
+    max_reasks: int = 2
+    """Re-asks after an invalid answer, each feeding the validation error back."""
+    timeout_s: float = 60.0
+    """Per-call timeout."""
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    max_cost_usd: float | None = None
+    """Hard budget: scheduling stops before the next request could exceed it."""
+    progress: bool = True
+    """Show a progress bar (terminal or notebook)."""
+
+
+@dataclass
+class RunResult:
+    """The outcome of one engine run."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float = 0.0
+    n_calls: int = 0
+    """Provider calls actually made in this run (0 on a fully cached rerun)."""
+    n_cached: int = 0
+    """Rows answered from cache or from the resume store without a call."""
+    stopped_by_budget: bool = False
+    """True if some items were not attempted because of ``max_cost_usd``."""

@@ -1,0 +1,142 @@
+"""The one exception hierarchy of augment, and its warnings.
+
+Every error says what went wrong *and* what to do next. Errors about input
+name the file, the row and the column where they can. Nothing here ever
+carries an API key: provider errors are built from status codes and redacted
+messages only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AugmentError",
+    "ConfigError",
+    "DataError",
+    "SchemaError",
+    "ProviderError",
+    "MissingKeyError",
+    "PermanentProviderError",
+    "TransientProviderError",
+    "ValidationFailed",
+    "BudgetExceeded",
+    "AugmentWarning",
+    "DataWarning",
+    "ConfigWarning",
+]
+
+
+class AugmentError(Exception):
+    """Base of every error augment raises on purpose.
+
+    The CLI turns any ``AugmentError`` into one readable line and exit code 2.
+    """
+
+    exit_code: int = 2
+
+
+class ConfigError(AugmentError):
+    """A configuration (job file, argument, option) is invalid."""
+
+    def __init__(self, message: str, *, key: str | None = None, file: str | None = None,
+                 line: int | None = None) -> None:
+        self.key = key
+        self.file = file
+        self.line = line
+        where = []
+        if file:
+            where.append(str(file))
+        if line is not None:
+            where.append(f"line {line}")
+        if key:
+            where.append(f"key '{key}'")
+        prefix = (", ".join(where) + ": ") if where else ""
+        super().__init__(prefix + message)
+
+
+class DataError(AugmentError):
+    """Input data is missing or malformed.
+
+    ``file``, ``row`` (1-based data row, header excluded) and ``column`` say
+    where, when known.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
+                 column: str | None = None) -> None:
+        self.file = str(file) if file is not None else None
+        self.row = row
+        self.column = column
+        where = []
+        if file is not None:
+            where.append(str(file))
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column '{column}'")
+        prefix = (", ".join(where) + ": ") if where else ""
+        super().__init__(prefix + message)
+
+
+class SchemaError(AugmentError):
+    """A JSON Schema file cannot be found or is not a valid schema."""
+
+
+class ProviderError(AugmentError):
+    """A model provider failed. ``status`` is the HTTP status when there is one."""
+
+    def __init__(self, message: str, *, provider: str | None = None,
+                 status: int | None = None, retry_after: float | None = None) -> None:
+        self.provider = provider
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class MissingKeyError(ProviderError):
+    """No API key was found. The message names the environment variable to set."""
+
+
+class PermanentProviderError(ProviderError):
+    """A failure that retrying will not fix (400, 401, 403, 404, ...)."""
+
+
+class TransientProviderError(ProviderError):
+    """A failure worth retrying (429, 5xx, 529, timeouts, dropped connections)."""
+
+
+class ValidationFailed(AugmentError):
+    """A model's answer failed its schema or its task's checks after every re-ask."""
+
+    def __init__(self, message: str, *, errors: list[str] | None = None,
+                 last_output: str | None = None, n_attempts: int = 0,
+                 usage: dict[str, Any] | None = None) -> None:
+        self.errors = list(errors or [])
+        self.last_output = last_output
+        self.n_attempts = n_attempts
+        self.usage = dict(usage or {})
+        super().__init__(message)
+
+
+class BudgetExceeded(AugmentError):
+    """Scheduling stopped because the next request could exceed ``max_cost_usd``."""
+
+    def __init__(self, message: str, *, spent_usd: float = 0.0, budget_usd: float = 0.0,
+                 done: int = 0, remaining: int = 0) -> None:
+        self.spent_usd = spent_usd
+        self.budget_usd = budget_usd
+        self.done = done
+        self.remaining = remaining
+        super().__init__(message)
+
+
+class AugmentWarning(UserWarning):
+    """Base of augment's warnings."""
+
+
+class DataWarning(AugmentWarning):
+    """Data is usable but suspicious (e.g. rows dropped by a documented rule)."""
+
+
+class ConfigWarning(AugmentWarning):
+    """A configuration is usable but probably not what was meant."""

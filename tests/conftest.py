@@ -1,0 +1,35 @@
+"""Shared fixtures: a seeded rng and the MovieLens folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(42)
+
+
+def _data_dir() -> Path | None:
+    env = os.environ.get("AUGMENT_DATA_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO.parent / "shared" / "data")
+    for c in candidates:
+        if (c / "ml-latest-small" / "ratings.csv").exists():
+            return c
+    return None
+
+
+@pytest.fixture(scope="session")
+def movielens_dir() -> Path:
+    """The folder that holds ``ml-latest-small/`` (skips when absent)."""
+    d = _data_dir()
+    if d is None:
+        pytest.skip("MovieLens not found: set AUGMENT_DATA_DIR to the folder holding ml-latest-small/")
+    return d
