@@ -1,0 +1,168 @@
+"""Cold-start splits: item-cold (ColdRec protocol) and user-cold. Seeded and leak-free.
+
+``item-cold``
+    20% of the items that have interactions become *cold*: every interaction of
+    a cold item leaves training; the cold items are split 50/50 by item into
+    validation and test (segment ``"cold"``). The warm interactions are split
+    8:1:1 at random into train / validation / test (segment ``"warm"``).
+
+``user-cold``
+    20% of the users with more than ``k`` interactions are held out (*cold*):
+    each keeps only ``k`` interactions in training (the earliest by
+    ``timestamp`` when there is one, else ``k`` at random); the rest of their
+    interactions go to validation or test, 50/50 by user (segment ``"cold"``).
+    The other users' interactions are split 8:1:1 (segment ``"warm"``).
+
+``Split.train`` keeps the full items and users tables, so its vocabularies equal
+those of ``Split.dataset``: row indices mean the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from augment.data.dataset import Dataset
+from augment.errors import ConfigError, DataError
+
+__all__ = ["Split", "split", "SPLIT_KINDS"]
+
+SPLIT_KINDS = ("item-cold", "user-cold")
+
+
+@dataclass(frozen=True)
+class Split:
+    """A dataset cut into training, validation and test parts."""
+
+    kind: str
+    """``"item-cold"`` or ``"user-cold"``."""
+    seed: int
+    """The seed that produced this split."""
+    dataset: Dataset
+    """The full dataset."""
+    train: Dataset
+    """Training interactions only; items/users tables (and vocabularies) of the full dataset."""
+    valid: pd.DataFrame
+    """Validation interactions with a ``segment`` column (``"warm"`` / ``"cold"``)."""
+    test: pd.DataFrame
+    """Test interactions with a ``segment`` column (``"warm"`` / ``"cold"``)."""
+    cold_items: frozenset
+    """Ids of the held-out items (empty for user-cold)."""
+    cold_users: frozenset
+    """Ids of the held-out users (empty for item-cold)."""
+
+    @property
+    def warm_items(self) -> frozenset:
+        """Items with interactions in the full dataset that are not cold."""
+        return frozenset(pd.unique(self.dataset.interactions["item_id"])) - self.cold_items
+
+    def __repr__(self) -> str:
+        return (f"Split({self.kind!r}, seed={self.seed}: train={len(self.train.interactions)}, "
+                f"valid={len(self.valid)}, test={len(self.test)}, "
+                f"cold_items={len(self.cold_items)}, cold_users={len(self.cold_users)})")
+
+
+def _three_way(n: int, rng: np.random.Generator, ratios=(0.8, 0.1, 0.1)) -> np.ndarray:
+    """Assign n rows to parts 0/1/2 in the given proportions (exact counts, random order)."""
+    n_valid = int(round(n * ratios[1]))
+    n_test = int(round(n * ratios[2]))
+    part = np.zeros(n, dtype=np.int8)
+    part[:n_valid] = 1
+    part[n_valid:n_valid + n_test] = 2
+    return rng.permutation(part)
+
+
+def _halves(ids: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    ids = rng.permutation(ids)
+    half = len(ids) // 2
+    return ids[:half], ids[half:]
+
+
+def _frame(df: pd.DataFrame, segment: str) -> pd.DataFrame:
+    return df.assign(segment=segment)
+
+
+def _item_cold(ds: Dataset, rng: np.random.Generator, frac: float):
+    inter = ds.interactions
+    items = pd.Index(pd.unique(inter["item_id"])).sort_values().to_numpy()
+    n_cold = int(math.floor(len(items) * frac + 0.5))
+    if n_cold < 2 or n_cold >= len(items):
+        raise DataError(f"item-cold needs more items: {len(items)} items with interactions "
+                        f"give {n_cold} cold items (need 2 or more and some warm ones)")
+    cold = rng.choice(items, size=n_cold, replace=False)
+    valid_items, test_items = _halves(np.sort(cold), rng)
+    is_cold = inter["item_id"].isin(cold).to_numpy()
+    warm = inter[~is_cold]
+    part = _three_way(len(warm), rng)
+    cold_df = inter[is_cold]
+    valid = pd.concat([_frame(warm[part == 1], "warm"),
+                       _frame(cold_df[cold_df["item_id"].isin(valid_items)], "cold")])
+    test = pd.concat([_frame(warm[part == 2], "warm"),
+                      _frame(cold_df[cold_df["item_id"].isin(test_items)], "cold")])
+    return warm[part == 0], valid, test, frozenset(cold.tolist()), frozenset()
+
+
+def _user_cold(ds: Dataset, rng: np.random.Generator, frac: float, k: int):
+    inter = ds.interactions
+    counts = inter.groupby("user_id", sort=True).size()
+    eligible = counts.index[counts > k].to_numpy()
+    n_cold = int(math.floor(len(counts) * frac + 0.5))
+    if n_cold < 2 or n_cold > len(eligible):
+        raise DataError(f"user-cold needs more users with more than k={k} interactions: "
+                        f"{len(eligible)} of {len(counts)} users qualify, {n_cold} are needed")
+    cold = rng.choice(eligible, size=n_cold, replace=False)
+    valid_users, test_users = _halves(np.sort(cold), rng)
+    is_cold = inter["user_id"].isin(cold).to_numpy()
+    cold_df = inter[is_cold]
+    # order each cold user's rows: by timestamp when present, else at random
+    key = rng.random(len(cold_df))
+    order = cold_df.assign(_key=key)
+    sort_by = ["user_id", "timestamp", "_key"] if "timestamp" in inter.columns else ["user_id",
+                                                                                       "_key"]
+    order = order.sort_values(sort_by, kind="stable")
+    kept = order.groupby("user_id", sort=False).cumcount().to_numpy() < k
+    cold_train = order[kept].drop(columns="_key")
+    rest = order[~kept].drop(columns="_key")
+    warm = inter[~is_cold]
+    part = _three_way(len(warm), rng)
+    train = pd.concat([warm[part == 0], cold_train])
+    valid = pd.concat([_frame(warm[part == 1], "warm"),
+                       _frame(rest[rest["user_id"].isin(valid_users)], "cold")])
+    test = pd.concat([_frame(warm[part == 2], "warm"),
+                      _frame(rest[rest["user_id"].isin(test_users)], "cold")])
+    return train, valid, test, frozenset(), frozenset(cold.tolist())
+
+
+def split(dataset: Dataset, kind: str = "item-cold", *, seed: int = 0, cold_fraction: float = 0.2,
+          k: int = 3) -> Split:
+    """Split ``dataset`` for a cold-start protocol (see the module docstring).
+
+    ``kind`` is ``"item-cold"`` or ``"user-cold"``; ``cold_fraction`` the share of
+    items (or users) held out; ``k`` the interactions a cold user keeps in
+    training. The same seed gives the same split.
+    """
+    if kind not in SPLIT_KINDS:
+        raise ConfigError(f"unknown split '{kind}'; use one of {', '.join(SPLIT_KINDS)}",
+                          key="split")
+    if not 0 < cold_fraction < 1:
+        raise ConfigError(f"cold_fraction must be between 0 and 1, got {cold_fraction}",
+                          key="cold_fraction")
+    if k < 0:
+        raise ConfigError(f"k must be >= 0, got {k}", key="k")
+    rng = np.random.default_rng(seed)
+    if kind == "item-cold":
+        parts = _item_cold(dataset, rng, cold_fraction)
+    else:
+        parts = _user_cold(dataset, rng, cold_fraction, k)
+    train_df, valid, test, cold_items, cold_users = parts
+    users = dataset.users
+    if users is None:
+        users = pd.DataFrame({"user_id": pd.unique(dataset.interactions["user_id"])})
+    train = dataset.replace(interactions=train_df.reset_index(drop=True), users=users,
+                            name=f"{dataset.name}[{kind} train]")
+    return Split(kind=kind, seed=seed, dataset=dataset, train=train,
+                 valid=valid.reset_index(drop=True), test=test.reset_index(drop=True),
+                 cold_items=cold_items, cold_users=cold_users)
