@@ -1,0 +1,293 @@
+"""Job files: TOML -> validated, typed :class:`JobConfig` with every default filled in.
+
+A job file has the sections ``[data] [split] [tasks.<task>] [engine] [enrich]
+[als] [evaluation] [output]``; every key is optional. It is validated against
+``schemas/job.schema.json``; errors name the key and its line. API keys never
+belong in a job file (they come from the environment) and are rejected.
+
+A task table present in the file is enabled unless it says ``enabled = false``;
+an absent task is disabled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from augment.errors import ConfigError
+from augment.jobs._validate import validate_job_dict
+
+__all__ = [
+    "TASK_NAMES", "DataConfig", "SplitConfig", "GenerationParams", "TaskConfig", "TasksConfig",
+    "EngineSection", "EnrichConfig", "ALSConfig", "EvaluationConfig", "OutputConfig",
+    "JobConfig", "load_job", "parse_job", "job_hash",
+]
+
+TASK_NAMES = ("item_attributes", "user_profiles", "pseudo_interactions")
+"""The built-in tasks, in the order a pipeline runs them."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the interactions and the catalog come from."""
+
+    source: str = "movielens-small"
+    """``"movielens-small"`` or a folder holding interactions + items (CSV or Parquet)."""
+    data_dir: str | None = None
+    """Folder holding ``ml-latest-small/``; None = ``AUGMENT_DATA_DIR``, else download."""
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """The cold-start protocol."""
+
+    kind: Literal["item-cold", "user-cold"] = "item-cold"
+    """``"item-cold"`` (held-out items) or ``"user-cold"`` (users with short histories)."""
+    seed: int = 0
+    """Seed of the split (and of every seeded step downstream)."""
+    k: int = 3
+    """user-cold only: interactions of history each cold user keeps."""
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Generation parameters sent with every request of a task."""
+
+    temperature: float = 0.2
+    """Sampling temperature (0 = greedy)."""
+    max_tokens: int = 512
+    """Upper bound on output tokens per answer."""
+    top_p: float | None = None
+    """Nucleus sampling mass (None = provider default)."""
+    seed: int | None = None
+    """Sampling seed where the provider supports one (None = not sent)."""
+
+    def as_request_params(self) -> dict[str, Any]:
+        """The ``Request.params`` dict (unset values left out)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """One generation task: which model, how many targets, how requests are shaped."""
+
+    enabled: bool = False
+    """Run this task (True when its table is in the job file, unless it says otherwise)."""
+    provider: Literal["local", "openai", "anthropic", "fake"] = "local"
+    """Provider name for ``augment.providers.get_provider`` (OpenAI-compatible = "openai")."""
+    model: str | None = None
+    """Model name; None = the provider's default."""
+    base_url: str | None = None
+    """OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server), e.g. http://localhost:11434/v1."""
+    sample: int | None = 100
+    """Number of targets (items or users) to generate for; None (``"all"`` in TOML) = all."""
+    items_per_request: int = 1
+    """Targets packed into one request."""
+    n_repeats: int = 1
+    """Requests per target (pseudo-interactions: candidate order is shuffled per repeat)."""
+    n_candidates: int = 20
+    """Candidates shown per request (pseudo-interactions)."""
+    params: GenerationParams = field(default_factory=GenerationParams)
+    """Generation parameters."""
+
+
+@dataclass(frozen=True)
+class TasksConfig:
+    """The three built-in tasks."""
+
+    item_attributes: TaskConfig = field(default_factory=TaskConfig)
+    """Attributes per item from its title and text."""
+    user_profiles: TaskConfig = field(default_factory=TaskConfig)
+    """A preference profile per user from their history."""
+    pseudo_interactions: TaskConfig = field(
+        default_factory=lambda: TaskConfig(n_repeats=3, n_candidates=20))
+    """Which candidate users (items) would interact with a cold item (user)."""
+
+    def enabled(self) -> list[str]:
+        """Names of the enabled tasks, in run order."""
+        return [n for n in TASK_NAMES if getattr(self, n).enabled]
+
+
+@dataclass(frozen=True)
+class EngineSection:
+    """Limits of the request engine (mirrors ``augment.engine.EngineConfig``)."""
+
+    concurrency: int = 8
+    """Requests in flight at once."""
+    requests_per_minute: float | None = None
+    """Cap on requests per minute (None = no cap)."""
+    tokens_per_minute: float | None = None
+    """Cap on tokens per minute (None = no cap)."""
+    max_cost_usd: float | None = None
+    """Hard budget for the whole run in US dollars (None = no budget)."""
+    max_retries: int = 5
+    """Retries of one call on transient errors."""
+    max_reasks: int = 2
+    """Re-asks after an invalid answer."""
+    timeout_s: float = 60.0
+    """Per-call timeout in seconds."""
+
+    def to_engine_config(self, *, progress: bool = True) -> Any:
+        """An ``augment.engine.EngineConfig`` with these limits."""
+        from augment.engine.types import EngineConfig
+
+        return EngineConfig(concurrency=self.concurrency,
+                            requests_per_minute=self.requests_per_minute,
+                            tokens_per_minute=self.tokens_per_minute,
+                            max_retries=self.max_retries, max_reasks=self.max_reasks,
+                            timeout_s=self.timeout_s, max_cost_usd=self.max_cost_usd,
+                            progress=progress)
+
+
+@dataclass(frozen=True)
+class EnrichConfig:
+    """How validated records are merged back into the data."""
+
+    weight: float | Literal["auto"] = "auto"
+    """Weight of a pseudo-interaction (a real one is 1.0), or "auto" = tuned on validation."""
+    denoise_quantile: float = 0.1
+    """Drop this lowest-plausibility share of pseudo-interactions (0 = keep all)."""
+    confidence: dict[str, float] = field(
+        default_factory=lambda: {"high": 1.0, "medium": 0.6, "low": 0.3})
+    """Multiplier of the pseudo-interaction weight per confidence label."""
+
+
+@dataclass(frozen=True)
+class ALSConfig:
+    """Hyper-parameters of the implicit ALS model."""
+
+    factors: int = 64
+    """Latent factors."""
+    regularization: float = 0.05
+    """L2 regularisation."""
+    iterations: int = 15
+    """ALS sweeps."""
+    alpha: float = 10.0
+    """Confidence scaling of interaction weights."""
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """What is measured."""
+
+    k: tuple[int, ...] = (10, 20)
+    """Cut-offs of recall, NDCG, hit rate and precision."""
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Where the run folder goes."""
+
+    dir: str = "runs/job"
+    """Run folder, relative to the current directory (default ``runs/<job name>``)."""
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """A whole job, every default filled in. Build with :func:`load_job` or directly."""
+
+    name: str = "job"
+    """Job name (default: the file name without ``.toml``)."""
+    data: DataConfig = field(default_factory=DataConfig)
+    """Input data."""
+    split: SplitConfig = field(default_factory=SplitConfig)
+    """Cold-start split."""
+    tasks: TasksConfig = field(default_factory=TasksConfig)
+    """Generation tasks."""
+    engine: EngineSection = field(default_factory=EngineSection)
+    """Engine limits."""
+    enrich: EnrichConfig = field(default_factory=EnrichConfig)
+    """Enrichment."""
+    als: ALSConfig = field(default_factory=ALSConfig)
+    """ALS hyper-parameters."""
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    """Evaluation cut-offs."""
+    output: OutputConfig = field(default_factory=OutputConfig)
+    """Run folder."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (tuples as lists, None kept)."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, name: str | None = None) -> JobConfig:
+        """Build from a *validated* job dict (as parsed from TOML), filling defaults."""
+        tasks = {}
+        defaults = TasksConfig()
+        for task in TASK_NAMES:
+            raw = dict(data.get("tasks", {}).get(task, {"enabled": False}))
+            raw.setdefault("enabled", True)
+            if raw.get("sample") == "all":
+                raw["sample"] = None
+            params = GenerationParams(**raw.pop("params", {}))
+            tasks[task] = dataclasses.replace(getattr(defaults, task), params=params, **raw)
+        enrich = dict(data.get("enrich", {}))
+        if "confidence" in enrich:
+            enrich["confidence"] = {str(k): float(v) for k, v in enrich["confidence"].items()}
+        evaluation = dict(data.get("evaluation", {}))
+        if "k" in evaluation:
+            evaluation["k"] = tuple(evaluation["k"])
+        job_name = data.get("name", name or "job")
+        output = OutputConfig(**{"dir": f"runs/{job_name}", **data.get("output", {})})
+        return cls(name=job_name, data=DataConfig(**data.get("data", {})),
+                   split=SplitConfig(**data.get("split", {})), tasks=TasksConfig(**tasks),
+                   engine=EngineSection(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
+                   als=ALSConfig(**data.get("als", {})),
+                   evaluation=EvaluationConfig(**evaluation), output=output)
+
+
+def parse_job(text: str, *, file: str | None = None, name: str | None = None) -> JobConfig:
+    """Parse and validate job TOML text. ``file`` is only used in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
+        raise ConfigError(f"not valid TOML: {exc}. Fix the syntax and run again",
+                          file=file, line=line) from exc
+    validate_job_dict(data, text, file)
+    return JobConfig.from_dict(data, name=name)
+
+
+def load_job(path: str | Path) -> JobConfig:
+    """Read, validate and type a job file. Raises ConfigError naming key and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError("job file not found; check the path (shipped jobs live in jobs/)",
+                          file=str(path)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the job file: {exc}", file=str(path)) from exc
+    return parse_job(text, file=str(path), name=path.stem)
+
+
+_HASH_EXCLUDED = {
+    ("name",), ("output",), ("data", "data_dir"),
+    ("engine", "concurrency"), ("engine", "requests_per_minute"),
+    ("engine", "tokens_per_minute"), ("engine", "max_cost_usd"), ("engine", "timeout_s"),
+    ("engine", "max_retries"),
+}
+
+
+def job_hash(config: JobConfig) -> str:
+    """A stable hash of what determines a run's records and metrics.
+
+    Excluded (they change where or how fast, not what): the job name, the
+    output folder, the data folder and the engine's throughput limits, budget,
+    timeout and retries. Key order and the TOML layout never matter.
+    """
+    data = config.to_dict()
+    for path in _HASH_EXCLUDED:
+        node = data
+        for key in path[:-1]:
+            node = node[key]
+        node.pop(path[-1], None)
+    payload = json.dumps({"job_format": 1, **data}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
