@@ -1,0 +1,46 @@
+"""Tasks: what the LLM workers write.
+
+Each task builds engine :class:`~augment.engine.types.WorkItem` objects from a
+Dataset and turns the engine's records back into a DataFrame:
+
+- :class:`ItemAttributes` — genres, tags, summary per item.
+- :class:`UserProfiles` — liked/disliked genres, themes, summary per user.
+- :class:`PseudoInteractions` — picks among retrieved candidates for cold items
+  and cold users, repeated over shuffled orders and aggregated by vote.
+"""
+
+from augment.tasks.base import DATA_RULES, Task, data_block, load_task_schema, schema_id
+from augment.tasks.item_attributes import (
+    ItemAttributes,
+    dataset_genres,
+    item_attributes_schema,
+    split_batch_records,
+)
+from augment.tasks.pseudo_interactions import PseudoInteractions, check_picks
+from augment.tasks.redaction import Redactor, redact
+from augment.tasks.retrieval import ItemCandidates, UserCandidates, item_text_matrix
+from augment.tasks.user_profiles import UserProfiles, user_profile_schema
+from augment.tasks.votes import aggregate_votes, position_bias
+
+__all__ = [
+    "Task",
+    "DATA_RULES",
+    "data_block",
+    "load_task_schema",
+    "schema_id",
+    "ItemAttributes",
+    "item_attributes_schema",
+    "dataset_genres",
+    "split_batch_records",
+    "UserProfiles",
+    "user_profile_schema",
+    "PseudoInteractions",
+    "check_picks",
+    "aggregate_votes",
+    "position_bias",
+    "ItemCandidates",
+    "UserCandidates",
+    "item_text_matrix",
+    "Redactor",
+    "redact",
+]

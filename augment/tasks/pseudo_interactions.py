@@ -1,0 +1,244 @@
+"""Task ``pseudo_interactions``: interactions the log lacks, picked from candidates.
+
+Two directions, one task:
+
+- **cold items** (``direction="item"``): for an item with no interactions, which
+  of the candidate users (:class:`~augment.tasks.retrieval.UserCandidates`)
+  would interact with it, each with a confidence ``high``/``medium``/``low``.
+- **cold users** (``direction="user"``): for a user with a short history, which
+  candidate items (:class:`~augment.tasks.retrieval.ItemCandidates`) they would
+  like (positives) and which not (negatives).
+
+Ids are strings in the prompt and an ``enum`` over the candidates in the
+request's schema, and are checked again after validation (in the candidate set,
+no duplicates, not in the user's history, positives and negatives disjoint).
+Because LLMs favour what they read first, every target is asked ``n_repeats``
+times with the candidates in a different (seeded) order; votes are aggregated
+by :func:`~augment.tasks.votes.aggregate_votes` and the position bias measured by
+:func:`~augment.tasks.votes.position_bias`.
+
+Only the split's *train* Dataset is read: a cold item's held-out interactions
+never reach a prompt or a candidate generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from augment.data.dataset import Dataset
+from augment.engine.types import WorkItem
+from augment.errors import ConfigError
+from augment.tasks.base import (
+    DATA_RULES,
+    data_block,
+    item_texts,
+    load_task_schema,
+    make_item,
+    py_id,
+    schema_id,
+    with_enum,
+)
+from augment.tasks.retrieval import ItemCandidates, UserCandidates, item_text_matrix
+from augment.tasks.votes import aggregate_votes
+
+__all__ = ["PseudoInteractions", "check_picks"]
+
+NAME = "pseudo_interactions"
+PROMPT_VERSION = "pseudo_interactions/1"
+_ITEM_PATH = ["properties", "users", "items", "properties", "user_id"]
+_USER_PATHS = (["properties", "positives", "items", "properties", "item_id"],
+               ["properties", "negatives", "items", "properties", "item_id"])
+
+
+def check_picks(output: Mapping[str, Any], *, candidates: Iterable[str],
+                history: Iterable[str] = (), lists: tuple[str, ...], id_field: str) -> list[str]:
+    """Errors of a pick answer: unknown ids, duplicates, ids from the history, overlap.
+
+    ``lists`` names the output lists (``("users",)`` or ``("positives", "negatives")``);
+    ids are compared as strings.
+    """
+    cand = {str(c) for c in candidates}
+    hist = {str(h) for h in history}
+    errors: list[str] = []
+    picked: dict[str, set[str]] = {}
+    for name in lists:
+        ids = [str(e.get(id_field)) for e in output.get(name, []) if isinstance(e, Mapping)]
+        picked[name] = set(ids)
+        for i in sorted(set(ids) - cand):
+            errors.append(f"{name}: {id_field} {i} is not one of the candidates; choose only listed ids")
+        for i in sorted({i for i in ids if ids.count(i) > 1}):
+            errors.append(f"{name}: {id_field} {i} appears more than once; list each id once")
+        for i in sorted(set(ids) & hist):
+            errors.append(f"{name}: {id_field} {i} is already in the user's history; leave it out")
+    if len(lists) == 2:
+        for i in sorted(picked[lists[0]] & picked[lists[1]]):
+            errors.append(f"{id_field} {i} is in both {lists[0]} and {lists[1]}; put it in one list")
+    return errors
+
+
+class PseudoInteractions:
+    """Build pseudo-interaction requests for cold items and/or cold users.
+
+    - ``train``: the split's train Dataset (training interactions only).
+    - ``cold_items`` / ``cold_users``: targets of each direction.
+    - ``n_candidates``: candidates per target; ``n_repeats``: orders per target (>= 1).
+    - ``seed``: seeds the candidate shuffles.
+    - ``attributes`` / ``profiles``: optional generated item attributes / user
+      profiles (``to_frame`` outputs) used to describe items and users.
+    - ``history_items``: liked items shown per candidate user.
+    - ``item_schema`` / ``user_schema``: the schemas (shipped names by default).
+    """
+
+    name = NAME
+    prompt_version = PROMPT_VERSION
+
+    def __init__(self, train: Dataset, *, cold_items: Iterable[Any] = (),
+                 cold_users: Iterable[Any] = (), n_candidates: int = 30, n_repeats: int = 3,
+                 seed: int = 0, attributes: pd.DataFrame | None = None,
+                 profiles: pd.DataFrame | None = None, history_items: int = 5,
+                 popularity_weight: float = 0.3,
+                 item_schema: str | Path | Mapping[str, Any] = "pseudo_interactions_cold_item",
+                 user_schema: str | Path | Mapping[str, Any] = "pseudo_interactions_cold_user",
+                 params: Mapping[str, Any] | None = None) -> None:
+        if n_repeats < 1 or n_candidates < 1:
+            raise ConfigError("n_repeats and n_candidates must be >= 1", key="n_repeats")
+        self.train = train
+        self.cold_items = [py_id(i) for i in cold_items]
+        self.cold_users = [py_id(u) for u in cold_users]
+        self.n_candidates = n_candidates
+        self.n_repeats = n_repeats
+        self.seed = seed
+        self.history_items = history_items
+        self.params = dict(params or {})
+        self.item_schema = load_task_schema(item_schema)
+        self.user_schema = load_task_schema(user_schema)
+        self._texts = item_texts(train.items, max_chars=300)
+        extra: dict[Any, dict[str, Any]] = {}
+        if attributes is not None and len(attributes):
+            for row in attributes.to_dict("records"):
+                fields = {k: row[k] for k in ("genres", "tags", "summary") if k in row}
+                extra[row["item_id"]] = fields
+                self._texts.setdefault(row["item_id"], {}).update(
+                    {f"generated_{k}": v for k, v in fields.items()})
+        self._profiles = ({r["user_id"]: {k: r[k] for k in ("liked_genres", "disliked_genres",
+                                                             "themes", "summary") if k in r}
+                           for r in profiles.to_dict("records")}
+                          if profiles is not None and len(profiles) else {})
+        text = item_text_matrix(train, extra=extra)
+        self._user_cands = UserCandidates(train, item_text=text) if self.cold_items else None
+        self._item_cands = (ItemCandidates(train, item_text=text,
+                                           popularity_weight=popularity_weight)
+                            if self.cold_users else None)
+        inter = train.interactions
+        order = ["timestamp"] if "timestamp" in inter.columns else []
+        hist = inter.sort_values(order, ascending=False, kind="stable") if order else inter.iloc[::-1]
+        self._hist = {u: (list(g["item_id"]), list(g["weight"]))
+                      for u, g in hist.groupby("user_id", sort=False)}
+        self._owners = {i: set(g) for i, g in inter.groupby("item_id", sort=False)["user_id"]}
+
+    # -- descriptions -----------------------------------------------------------------------
+    def _user_card(self, user_id: Any) -> dict[str, Any]:
+        card: dict[str, Any] = {"user_id": str(user_id)}
+        if user_id in self._profiles:
+            card["profile"] = self._profiles[user_id]
+        items, weights = self._hist.get(user_id, ([], []))
+        liked = [self._texts.get(i, {}).get("title", str(i))
+                 for i, w in zip(items, weights, strict=True) if w > 0][: self.history_items]
+        card["recently_liked"] = liked
+        return card
+
+    def _item_card(self, item_id: Any) -> dict[str, Any]:
+        fields = self._texts.get(item_id, {})
+        keep = {k: v for k, v in fields.items() if k in ("title", "genres", "generated_genres",
+                                                          "generated_tags", "year")}
+        return {"item_id": str(item_id), **keep}
+
+    def _orders(self, target_index: int, candidates: list[Any]) -> list[list[Any]]:
+        rng = np.random.default_rng([self.seed, target_index])
+        return [[candidates[j] for j in rng.permutation(len(candidates))]
+                for _ in range(self.n_repeats)]
+
+    # -- requests ---------------------------------------------------------------------------
+    def work_items(self) -> list[WorkItem]:
+        """``n_repeats`` work items per cold item and per cold user (shuffled candidates)."""
+        out: list[WorkItem] = []
+        for t, item_id in enumerate(self.cold_items):
+            assert self._user_cands is not None
+            cands = [py_id(u) for u in self._user_cands.candidates(item_id, self.n_candidates)]
+            if cands:
+                out.extend(self._item_requests(t, item_id, cands))
+        for t, user_id in enumerate(self.cold_users):
+            assert self._item_cands is not None
+            cands = [py_id(i) for i in self._item_cands.candidates(user_id, self.n_candidates)]
+            if cands:
+                out.extend(self._user_requests(t, user_id, cands))
+        return out
+
+    def _item_requests(self, t: int, item_id: Any, cands: list[Any]) -> list[WorkItem]:
+        system = (
+            "You predict who will enjoy a new item in a recommender system. From the "
+            "candidate users (each described by items they liked), pick those likely to "
+            "interact with the item, with a confidence (high, medium or low). Pick only "
+            "listed user_ids; leave out users who would not; an empty list is allowed.\n"
+            + DATA_RULES)
+        schema = with_enum(self.item_schema, _ITEM_PATH, [str(c) for c in cands])
+        # the cold item is new: nobody has it, but check it anyway against each pick's history
+        owners = {str(u) for u in self._owners.get(item_id, ())}
+        items = []
+        for r, order in enumerate(self._orders(t, cands)):
+            user = ("Which of these users would interact with the item?\n"
+                    + data_block({"item": self._item_card(item_id),
+                                  "candidates": [self._user_card(u) for u in order]}))
+
+            def check(output: Any, _c: list[Any] = order) -> list[str]:
+                return check_picks(output, candidates=map(str, _c), history=owners,
+                                   lists=("users",), id_field="user_id")
+
+            items.append(make_item(
+                key=f"{NAME}:item:{item_id}:r{r}", system=system, user=user, schema=schema,
+                schema_name="pseudo_interactions_cold_item", prompt_version=PROMPT_VERSION,
+                check=check, params=self.params,
+                meta={"task": NAME, "direction": "item", "item_id": item_id, "repeat": r,
+                      "candidates": order, "schema_id": schema_id(self.item_schema)}))
+        return items
+
+    def _user_requests(self, t: int, user_id: Any, cands: list[Any]) -> list[WorkItem]:
+        system = (
+            "You predict the taste of a user with a short history in a recommender system. "
+            "From the candidate items, pick those the user would like (positives) and those "
+            "they would not (negatives), each with a confidence (high, medium or low). Pick "
+            "only listed item_ids; an item goes in at most one list; lists may be empty.\n"
+            + DATA_RULES)
+        str_c = [str(c) for c in cands]
+        schema = self.user_schema
+        for path in _USER_PATHS:
+            schema = with_enum(schema, path, str_c)
+        history = self._hist.get(user_id, ([], []))[0]
+        items = []
+        for r, order in enumerate(self._orders(len(self.cold_items) + t, cands)):
+            user = ("Which candidate items would this user like, and which not?\n"
+                    + data_block({"user": self._user_card(user_id),
+                                  "candidates": [self._item_card(i) for i in order]}))
+
+            def check(output: Any, _c: list[Any] = order) -> list[str]:
+                return check_picks(output, candidates=map(str, _c), history=map(str, history),
+                                   lists=("positives", "negatives"), id_field="item_id")
+
+            items.append(make_item(
+                key=f"{NAME}:user:{user_id}:r{r}", system=system, user=user, schema=schema,
+                schema_name="pseudo_interactions_cold_user", prompt_version=PROMPT_VERSION,
+                check=check, params=self.params,
+                meta={"task": NAME, "direction": "user", "user_id": user_id, "repeat": r,
+                      "candidates": order, "schema_id": schema_id(self.user_schema)}))
+        return items
+
+    # -- records ----------------------------------------------------------------------------
+    def to_frame(self, records: Iterable[Mapping[str, Any]], *, threshold: float = 0.5
+                 ) -> pd.DataFrame:
+        """Aggregated pseudo-interactions (see :func:`~augment.tasks.votes.aggregate_votes`)."""
+        return aggregate_votes(records, threshold=threshold)

@@ -1,0 +1,149 @@
+"""Candidate generators for pseudo-interactions.
+
+A model picks among candidates; it never invents ids. Candidates come from
+content similarity on training data only:
+
+- :class:`UserCandidates` — for a cold item, the users whose history (training
+  interactions) is most similar to the item's text (TF-IDF, cosine).
+- :class:`ItemCandidates` — for a cold user, items most similar to the few items
+  they have, blended with popularity, excluding what they already have.
+
+Both take the split's *train* Dataset, so a cold item's held-out interactions
+never shape its candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from augment.data.dataset import Dataset
+from augment.errors import ConfigError
+
+__all__ = ["item_text_matrix", "UserCandidates", "ItemCandidates"]
+
+
+def _flatten(fields: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    for key, v in fields.items():
+        if isinstance(v, (list, tuple)):
+            # genre/tag tokens kept whole ("sci-fi" -> "genres_sci_fi") and as words
+            parts.extend(f"{key}_{str(x).lower().replace(' ', '_').replace('-', '_')} {x}" for x in v)
+        elif v is not None:
+            parts.append(str(v))
+    return " ".join(parts)
+
+
+def item_text_matrix(dataset: Dataset, extra: Mapping[Any, Mapping[str, Any]] | None = None,
+                     *, max_features: int = 20000) -> sp.csr_matrix:
+    """L2-normalised TF-IDF of each item's text, rows aligned with ``dataset.item_vocab``.
+
+    ``extra`` adds fields per item id (e.g. generated attributes) to its text.
+    """
+    from augment.tasks.base import item_texts
+
+    texts = item_texts(dataset.items)
+    docs = []
+    for iid in dataset.item_vocab.ids:
+        fields = dict(texts.get(iid, {}))
+        if extra and iid in extra:
+            fields.update({f"x_{k}": v for k, v in extra[iid].items()})
+        docs.append(_flatten(fields))
+    vec = TfidfVectorizer(max_features=max_features, sublinear_tf=True, min_df=1,
+                          token_pattern=r"(?u)\b\w[\w\-]*\b")
+    try:
+        m = vec.fit_transform(docs)
+    except ValueError:  # every document empty
+        m = sp.csr_matrix((len(docs), 1), dtype=np.float64)
+    return normalize(m.tocsr())
+
+
+def _positive_matrix(train: Dataset) -> sp.csr_matrix:
+    m = train.matrix().tocsr()
+    m.data = np.where(m.data > 0, 1.0, 0.0).astype(np.float32)
+    m.eliminate_zeros()
+    return m
+
+
+class UserCandidates:
+    """Candidate users for cold items: users whose liked items read like the item.
+
+    A user's vector is the normalised mean TF-IDF of their positive training
+    items; a candidate's score is its cosine with the item's TF-IDF vector.
+    """
+
+    def __init__(self, train: Dataset, *, item_text: sp.csr_matrix | None = None) -> None:
+        self.train = train
+        self.item_text = item_text if item_text is not None else item_text_matrix(train)
+        pos = _positive_matrix(train)
+        self._user_ids = train.user_vocab.ids
+        self._has_history = np.asarray(pos.sum(axis=1)).ravel() > 0
+        self.user_profiles = normalize(pos @ self.item_text)
+        self._history = pos
+
+    def candidates(self, item_id: Any, k: int = 30) -> list[Any]:
+        """The ``k`` most similar users with training history (best first)."""
+        idx = self.train.item_vocab.index([item_id])[0]
+        if idx < 0:
+            raise ConfigError(f"item {item_id!r} is not in the dataset's items table")
+        scores = np.asarray((self.user_profiles @ self.item_text[idx].T).todense()).ravel()
+        seen = np.asarray(self._history[:, idx].todense()).ravel() > 0
+        scores = np.where(self._has_history & ~seen, scores, -np.inf)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [self._user_ids[i] for i in order if np.isfinite(scores[i])]
+
+
+class ItemCandidates:
+    """Candidate items for cold users: content similarity to their items plus popularity.
+
+    ``score = (1 - popularity_weight) * cosine(user's items, item) +
+    popularity_weight * popularity / max popularity``; items the user already
+    has are excluded. ``pool`` restricts candidates (e.g. to warm items).
+    """
+
+    def __init__(self, train: Dataset, *, popularity_weight: float = 0.3,
+                 item_text: sp.csr_matrix | None = None,
+                 pool: Sequence[Any] | None = None) -> None:
+        if not 0.0 <= popularity_weight <= 1.0:
+            raise ConfigError("popularity_weight must be within [0, 1]", key="popularity_weight")
+        self.train = train
+        self.popularity_weight = popularity_weight
+        self.item_text = item_text if item_text is not None else item_text_matrix(train)
+        self._all = train.matrix().tocsr()
+        self._pos = _positive_matrix(train)
+        pop = np.asarray(self._pos.sum(axis=0)).ravel().astype(np.float64)
+        self._pop = pop / pop.max() if pop.max() > 0 else pop
+        self._allowed = np.ones(train.n_items, dtype=bool)
+        if pool is not None:
+            self._allowed[:] = False
+            idx = train.item_vocab.index(list(pool))
+            self._allowed[idx[idx >= 0]] = True
+
+    def history(self, user_id: Any) -> list[Any]:
+        """The user's training items (any weight)."""
+        u = self.train.user_vocab.index([user_id])[0]
+        if u < 0:
+            return []
+        return list(self.train.item_vocab.id(self._all[u].indices))
+
+    def candidates(self, user_id: Any, k: int = 30) -> list[Any]:
+        """The ``k`` best-scoring items the user does not have (best first)."""
+        u = self.train.user_vocab.index([user_id])[0]
+        content = np.zeros(self.train.n_items)
+        seen = np.zeros(self.train.n_items, dtype=bool)
+        if u >= 0:
+            row = self._pos[u]
+            if row.nnz:
+                profile = normalize(row @ self.item_text)
+                content = np.asarray((self.item_text @ profile.T).todense()).ravel()
+            seen[self._all[u].indices] = True
+        w = self.popularity_weight
+        scores = (1 - w) * content + w * self._pop
+        scores = np.where(self._allowed & ~seen, scores, -np.inf)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [self.train.item_vocab.ids[i] for i in order if np.isfinite(scores[i])]
