@@ -1,0 +1,114 @@
+"""Shared helpers of the SDK providers: key lookup, secret scrubbing, error mapping,
+Retry-After and rate-limit headers. Private: the providers are the public face."""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from augment.errors import (
+    MissingKeyError,
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+)
+
+__all__ = ["resolve_key", "scrub", "retry_after", "status_error", "network_error", "rate_limits"]
+
+_KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,}|sk-ant-[A-Za-z0-9_\-]{6,})")
+TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
+
+
+def resolve_key(explicit: str | None, env_var: str, provider: str, *, required: bool = True) -> str | None:
+    """The key given, else from ``env_var``; raise :class:`MissingKeyError` when required and absent."""
+    key = explicit or os.environ.get(env_var) or None
+    if key is None and required:
+        raise MissingKeyError(f"no API key for provider '{provider}': set the environment variable "
+                              f"{env_var} (export {env_var}=...) or pass api_key=",
+                              provider=provider)
+    return key
+
+
+def scrub(text: str, secrets: tuple[str | None, ...]) -> str:
+    """``text`` with every secret (and anything shaped like an API key) replaced by ``***``."""
+    for s in secrets:
+        if s and len(s) >= 4:
+            text = text.replace(s, "***")
+    return _KEY_PATTERN.sub("***", text)
+
+
+def scrub_exception(exc: BaseException, secrets: tuple[str | None, ...]) -> None:
+    """Remove secrets from an SDK exception's text in place (it stays the ``__cause__``)."""
+    exc.args = tuple(scrub(a, secrets) if isinstance(a, str) else a for a in exc.args)
+    if isinstance(getattr(exc, "message", None), str):
+        exc.message = scrub(exc.message, secrets)  # type: ignore[attr-defined]
+    if hasattr(exc, "body"):
+        exc.body = None  # type: ignore[attr-defined]
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds the server asked to wait (``retry-after-ms``, ``retry-after`` seconds or date)."""
+    if not headers:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(float(ms) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(parsed.timestamp() - time.time(), 0.0) if parsed else None
+
+
+def status_error(provider: str, status: int, message: str, headers: Mapping[str, str] | None,
+                 secrets: tuple[str | None, ...], key_env: str) -> ProviderError:
+    """Map an HTTP error to a transient or permanent provider error with a fix-it hint."""
+    text = f"{provider}: HTTP {status}: {scrub(message, secrets)}"
+    if status in TRANSIENT_STATUS or status >= 500:
+        return TransientProviderError(text, provider=provider, status=status,
+                                      retry_after=retry_after(headers))
+    hints = {401: f"check the key in {key_env}", 403: "check the key's permissions and the model",
+             404: "check the model name and base_url", 400: "check the request parameters and schema",
+             422: "check the request parameters and schema"}
+    hint = hints.get(status, "this will not succeed on retry")
+    return PermanentProviderError(f"{text} ({hint})", provider=provider, status=status)
+
+
+def network_error(provider: str, exc: BaseException, *, timeout: bool) -> TransientProviderError:
+    """A transient error for a timeout, dropped connection or unreadable response."""
+    what = "request timed out" if timeout else f"connection failed ({type(exc).__name__})"
+    err = TransientProviderError(f"{provider}: {what}; will retry", provider=provider)
+    if timeout:
+        err.reason = "timeout"  # type: ignore[attr-defined]
+    return err
+
+
+def rate_limits(headers: Mapping[str, str], names: Mapping[str, str]) -> dict[str, float]:
+    """Numbers from rate-limit headers: ``names`` maps our key -> header name."""
+    out: dict[str, float] = {}
+    for key, header in names.items():
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            out[key] = float(value)
+        except ValueError:
+            continue
+    return out
+
+
+def jsonable_params(params: Mapping[str, Any], known: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split generation params into the SDK's known keyword arguments and the rest."""
+    kw = {k: v for k, v in params.items() if k in known and v is not None}
+    extra = {k: v for k, v in params.items() if k not in known and v is not None}
+    return kw, extra
