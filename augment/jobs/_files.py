@@ -29,6 +29,16 @@ __all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_wr
 _JSON_COLUMNS_KEY = b"augment.json_columns"
 
 
+def _file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+"""Mode of written files: what ``open()`` would give (mkstemp alone gives 0600)."""
+
+
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Call ``write(file)`` on a temporary file, fsync it, then move it to ``path``.
 
@@ -38,6 +48,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, _FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
