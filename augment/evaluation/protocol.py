@@ -1,0 +1,137 @@
+"""The evaluation protocol: rank test items per segment and average metrics per user.
+
+Segments of an ``item-cold`` split (the ColdRec settings):
+
+- ``cold``: test interactions of cold items, ranked among the cold test items only;
+- ``warm``: test interactions of warm items, ranked among the warm items only;
+- ``all``: every test interaction, ranked over the whole catalog.
+
+Segments of a ``user-cold`` split: ``cold`` (held-out users), ``warm`` (the other
+users) and ``all`` (both), each ranked over the whole catalog.
+
+Only positive test interactions (weight > 0) are relevant. A user's training
+items are always excluded from their ranking. Ties (e.g. every cold item scoring 0
+under plain ALS) are broken at random with a generator seeded by ``seed``, the
+same for every model, so a model that cannot tell items apart scores as chance.
+Users are scored in batches of ``batch_size`` to bound memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from augment.errors import ConfigError
+from augment.evaluation import metrics as M
+from augment.splits import Split
+
+__all__ = ["evaluate", "segments", "METRICS", "SEGMENTS"]
+
+log = logging.getLogger(__name__)
+
+METRICS = ("recall", "ndcg", "hit_rate", "precision", "coverage", "popularity")
+SEGMENTS = ("cold", "warm", "all")
+
+
+def segments(split: Split, on: str = "test") -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
+    """For each segment: its positive interactions in ``split.<on>`` and candidate item indices."""
+    vocab = split.dataset.item_vocab
+    part = split.test if on == "test" else split.valid
+    test = part[part["weight"] > 0]
+    cold_df = test[test["segment"] == "cold"]
+    warm_df = test[test["segment"] == "warm"]
+    everything = np.arange(len(vocab))
+    if split.kind == "item-cold":
+        cold_c = np.unique(vocab.index(pd.unique(cold_df["item_id"])))
+        warm_c = np.unique(vocab.index(list(split.warm_items)))
+    else:
+        cold_c = warm_c = everything
+    return {"cold": (cold_df, cold_c), "warm": (warm_df, warm_c), "all": (test, everything)}
+
+
+def _empty(ks: Sequence[int]) -> dict[str, float | None]:
+    return {f"{m}@{k}": None for m in METRICS for k in ks}
+
+
+def _evaluate_segment(model: Any, split: Split, test: pd.DataFrame, cand: np.ndarray,
+                      ks: Sequence[int], seen, pop_pct: np.ndarray, seed: int, seg_no: int,
+                      batch_size: int) -> dict[str, float | None]:
+    uvocab, ivocab = split.dataset.user_vocab, split.dataset.item_vocab
+    if len(test) == 0 or len(cand) == 0:
+        return _empty(ks)
+    pos = np.full(len(ivocab), -1, dtype=np.int64)
+    pos[cand] = np.arange(len(cand))
+    uidx = uvocab.index(test["user_id"])
+    cidx = pos[ivocab.index(test["item_id"])]
+    keep = (uidx >= 0) & (cidx >= 0)
+    rel = pd.DataFrame({"u": uidx[keep], "c": cidx[keep]}).groupby("u")["c"].agg(list)
+    users = rel.index.to_numpy()
+    kmax = min(max(ks), len(cand))
+    cand_ids = ivocab.id(cand)
+    per_user: dict[str, list[np.ndarray]] = {f"{m}@{k}": [] for m in METRICS[:4] + ("popularity",)
+                                              for k in ks}
+    recommended: dict[int, set[int]] = {k: set() for k in ks}
+    for b, start in enumerate(range(0, len(users), batch_size)):
+        bu = users[start:start + batch_size]
+        scores = np.asarray(model.score(uvocab.id(bu), cand_ids), dtype=np.float64)
+        scores = np.where(np.isnan(scores), -np.inf, scores)
+        scores[seen[bu][:, cand].toarray() != 0] = -np.inf
+        tiebreak = np.random.default_rng([seed, seg_no, b]).random(scores.shape)
+        order = np.lexsort((tiebreak, -scores), axis=1)[:, :kmax]
+        relmat = np.zeros(scores.shape, dtype=bool)
+        for r, u in enumerate(bu):
+            relmat[r, rel[u]] = True
+        hits = np.take_along_axis(relmat, order, axis=1)
+        n_rel = relmat.sum(axis=1)
+        top_items = cand[order]
+        for k in ks:
+            per_user[f"recall@{k}"].append(M.recall_at_k(hits, n_rel, k))
+            per_user[f"ndcg@{k}"].append(M.ndcg_at_k(hits, n_rel, k))
+            per_user[f"hit_rate@{k}"].append(M.hit_rate_at_k(hits, k))
+            per_user[f"precision@{k}"].append(M.precision_at_k(hits, k))
+            per_user[f"popularity@{k}"].append(pop_pct[top_items[:, :k]].mean(axis=1))
+            recommended[k].update(np.unique(top_items[:, :k]).tolist())
+    out: dict[str, float | None] = {}
+    for m in METRICS:
+        for k in ks:
+            key = f"{m}@{k}"
+            if m == "coverage":
+                out[key] = round(len(recommended[k]) / len(cand), 6)
+            else:
+                out[key] = round(float(np.mean(np.concatenate(per_user[key]))), 6)
+    log.info("segment %d: %d users, %d candidates", seg_no, len(users), len(cand))
+    return out
+
+
+def evaluate(split: Split, models: Mapping[str, Any], k: Iterable[int] = (10, 20), *,
+             seed: int | None = None, batch_size: int = 256, on: str = "test") -> dict[str, Any]:
+    """Evaluate scorers on ``split.test`` per segment (see the module docstring).
+
+    ``on="valid"`` evaluates on the validation interactions instead (for tuning).
+
+    Returns ``{"split", "seed", "k", "models": {name: {"cold"|"warm"|"all":
+    {"recall@10": ..., "ndcg@10": ..., "hit_rate@10": ..., "precision@10": ...,
+    "coverage@10": ..., "popularity@10": ..., ...}}}}``; a metric is None when its
+    segment has no test users.
+    """
+    if on not in ("test", "valid"):
+        raise ConfigError(f"on must be 'test' or 'valid', got {on!r}", key="on")
+    ks = sorted({int(x) for x in k})
+    if not ks or ks[0] < 1:
+        raise ConfigError(f"k must be positive integers, got {list(k)}", key="k")
+    seed = split.seed if seed is None else seed
+    seen = split.train.matrix().tocsr()
+    counts = np.asarray((seen > 0).sum(axis=0)).ravel()
+    pop_pct = M.popularity_percentile(counts)
+    segs = segments(split, on)
+    result: dict[str, Any] = {"split": split.kind, "seed": seed, "k": ks, "models": {}}
+    for name, model in models.items():
+        result["models"][name] = {
+            seg: _evaluate_segment(model, split, df, cand, ks, seen, pop_pct, seed, n,
+                                   batch_size)
+            for n, (seg, (df, cand)) in enumerate(segs.items())}
+    return result

@@ -1,0 +1,135 @@
+"""ALSRecommender on synthetic block data whose right answer is known."""
+
+from __future__ import annotations
+
+import warnings
+
+import implicit.utils
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from augment.data import Dataset
+from augment.errors import ConfigError
+from augment.features import item_text_features, with_item_features
+from augment.recommend import ALSRecommender
+
+N_USERS, N_ITEMS = 40, 20  # users 0-19 like items 0-9 (block A), users 20-39 items 10-19 (B)
+
+
+def _block(rng, holdout: float = 0.3, cold=()) -> Dataset:
+    rows = []
+    for u in range(N_USERS):
+        block = range(0, 10) if u < 20 else range(10, 20)
+        rows += [(u, i, 1.0) for i in block if rng.random() > holdout]
+    inter = pd.DataFrame(rows, columns=["user_id", "item_id", "weight"])
+    titles = [("alpha space laser" if i < 10 else "beta garden romance") for i in range(N_ITEMS)]
+    items = pd.DataFrame({"item_id": range(N_ITEMS), "title": titles})
+    if cold:
+        extra = pd.DataFrame({"item_id": list(cold),
+                              "title": ["alpha space laser", "beta garden romance"]})
+        items = pd.concat([items, extra], ignore_index=True)
+    return Dataset(interactions=inter, items=items)
+
+
+def _model(**kw) -> ALSRecommender:
+    return ALSRecommender(**{"factors": 2, "regularization": 0.1, "iterations": 10,
+                             "alpha": 5.0, **kw})
+
+
+def test_block_structure_is_recovered(rng):
+    ds = _block(rng)
+    m = _model().fit(ds)
+    s = m.score(range(N_USERS), range(N_ITEMS))
+    assert s.shape == (N_USERS, N_ITEMS)
+    # every user scores every in-block item above every out-of-block item
+    assert (s[:20, :10].min(axis=1) > s[:20, 10:].max(axis=1)).all()
+    assert (s[20:, 10:].min(axis=1) > s[20:, :10].max(axis=1)).all()
+    recs = m.recommend([0, 25], k=3)
+    assert list(recs.columns) == ["user_id", "item_id", "score", "rank"]
+    assert recs.groupby("user_id").size().tolist() == [3, 3]
+    seen = set(zip(ds.interactions.user_id, ds.interactions.item_id, strict=True))
+    assert not any((u, i) in seen for u, i in zip(recs.user_id, recs.item_id, strict=True))
+    n_unseen = 10 - (ds.interactions.user_id == 0).sum()
+    top = recs.loc[recs.user_id == 0, "item_id"].tolist()
+    assert set(top[:min(3, n_unseen)]) <= set(range(10))  # unseen in-block items come first
+    assert recs.loc[recs.user_id == 0, "rank"].tolist() == [1, 2, 3]
+
+
+def test_cold_items_get_mapped_factors(rng):
+    ds = with_item_features(_block(rng, cold=(100, 101)))
+    assert ds.item_features.shape[0] == ds.n_items
+    mapped = _model(cold_items="mapping").fit(ds)
+    assert sorted(mapped.item_vocab.id(mapped.mapped_items)) == [100, 101]
+    s = mapped.score(range(N_USERS), [100, 101])
+    assert (s[:20, 0] > s[:20, 1]).all() and (s[20:, 1] > s[20:, 0]).all()
+    zero = _model(cold_items="zero").fit(ds)
+    assert np.all(zero.score(range(N_USERS), [100, 101]) == 0.0)
+    # no features: mapping falls back to zero factors
+    plain = _model(cold_items="mapping").fit(_block(rng, cold=(100, 101)))
+    assert np.all(plain.score([0], [100, 101]) == 0.0)
+
+
+def test_unknown_ids_score_nan(rng):
+    m = _model().fit(_block(rng))
+    s = m.score([0, "nobody"], [1, "nothing"])
+    assert np.isfinite(s[0, 0]) and np.isnan(s[1]).all() and np.isnan(s[:, 1]).all()
+    assert m.recommend(["nobody"], k=5).empty
+    assert m.score([], [1]).shape == (0, 1)
+
+
+def test_negative_weights_push_items_down(rng):
+    ds = _block(rng, holdout=0.0)
+    inter = ds.interactions
+    liked = inter[(inter.user_id == 0) & (inter.item_id == 3)].index
+    neutral = ds.replace(interactions=inter.drop(liked))
+    disliked = ds.replace(interactions=inter.assign(
+        weight=np.where(inter.index.isin(liked), -1.0, inter.weight)))
+    a = _model().fit(neutral).score([0], [3])[0, 0]
+    b = _model().fit(disliked).score([0], [3])[0, 0]
+    assert b < a
+
+
+def test_deterministic_for_a_seed(rng):
+    ds = _block(rng)
+    a, b, c = _model(seed=1).fit(ds), _model(seed=1).fit(ds), _model(seed=2).fit(ds)
+    assert np.array_equal(a.item_factors, b.item_factors)
+    assert np.array_equal(a.user_factors, b.user_factors)
+    assert not np.array_equal(a.item_factors, c.item_factors)
+
+
+def test_no_blas_warning(rng, monkeypatch):
+    monkeypatch.setattr(implicit.utils, "_checked_blas_config", False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        _model().fit(_block(rng))
+
+
+def test_config_errors(rng):
+    with pytest.raises(ConfigError, match="cold_items"):
+        ALSRecommender(cold_items="magic")
+    with pytest.raises(ConfigError):
+        ALSRecommender(factors=0)
+    with pytest.raises(ConfigError, match="not fitted"):
+        ALSRecommender().score([1], [1])
+    ds = _block(rng, cold=(100, 101))
+    bad = ds.replace(item_features=sp.csr_matrix(np.ones((3, 2))))
+    with pytest.raises(ConfigError, match="item_features has 3 rows"):
+        _model().fit(bad)
+
+
+def test_item_text_features():
+    items = pd.DataFrame({"item_id": [1, 2, 3, 4],
+                          "title": ["Space War", "Space Love", "Garden", None],
+                          "genres": ["Sci-Fi|Action", "Romance", "Sci-Fi", ""],
+                          "tags": ["lasers;space", "", "space", ""]})
+    x, names = item_text_features(items)
+    assert x.shape == (4, len(names)) and "genres:sci-fi" in names and "title:space" in names
+    assert "title:war" not in names  # min_df=2 drops words of one item
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    assert np.allclose(norms[:3], 1.0) and norms[3] == 0.0
+    sims = (x @ x.T).toarray()
+    assert sims[0, 2] > sims[0, 1] * 0 and sims[0, 2] > sims[1, 2]
+    with pytest.raises(Exception, match="no column 'plot'"):
+        item_text_features(items, ["plot"])
