@@ -187,9 +187,16 @@ def _allows_null(node: Any) -> bool:
     if not isinstance(node, dict):
         return True
     t = node.get("type")
-    if t is None:
-        return "enum" not in node or None in node["enum"]
-    return t == "null" or (isinstance(t, list) and "null" in t)
+    if t is not None:
+        return t == "null" or (isinstance(t, list) and "null" in t)
+    if "const" in node:
+        return node["const"] is None
+    if "enum" in node:
+        return None in node["enum"]
+    branches = node.get("anyOf") or node.get("oneOf")
+    if branches:
+        return any(_allows_null(b) for b in branches)
+    return True
 
 
 def strip_strict_nulls(instance: Any, schema: dict[str, Any]) -> Any:
