@@ -157,6 +157,15 @@ class EnrichConfig:
         default_factory=lambda: {"high": 1.0, "medium": 0.6, "low": 0.3})
     """Multiplier of the pseudo-interaction weight per confidence label."""
 
+    def enrich_options(self, weight: float | None = None) -> dict[str, Any]:
+        """Keyword arguments of ``augment.enrich.enrich`` (``weight`` overrides "auto")."""
+        chosen = self.weight if weight is None else weight
+        if chosen == "auto":
+            raise ConfigError("enrich.weight is 'auto': tune it on the validation split and "
+                              "pass the chosen weight", key="enrich.weight")
+        return {"pseudo_weight": float(chosen), "confidence_weights": dict(self.confidence),
+                "denoise_quantile": self.denoise_quantile or None}
+
 
 @dataclass(frozen=True)
 class ALSConfig:
@@ -164,12 +173,16 @@ class ALSConfig:
 
     factors: int = 64
     """Latent factors."""
-    regularization: float = 0.05
+    regularization: float = 5.0
     """L2 regularisation."""
     iterations: int = 15
     """ALS sweeps."""
-    alpha: float = 10.0
+    alpha: float = 5.0
     """Confidence scaling of interaction weights."""
+
+    def params(self) -> dict[str, Any]:
+        """Keyword arguments of ``augment.recommend.ALSRecommender``."""
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

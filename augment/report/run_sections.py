@@ -40,9 +40,11 @@ def overview_section(run: RunDir, manifest: dict[str, Any]) -> Section:
     rows += [[f"count: {k}", v] for k, v in (manifest.get("counts") or {}).items()]
     blocks.append(Table(["", "value"], rows))
     models = manifest.get("models") or {}
+    used = {t: ", ".join(s.get("models") or []) for t, s in (manifest.get("tasks") or {}).items()}
     if models:
         blocks.append(Table(["task", "provider", "model", "base_url"],
-                            [[t, m.get("provider"), m.get("model") or "(provider default)",
+                            [[t, m.get("provider"),
+                              m.get("model") or used.get(t) or "(provider default)",
                               m.get("base_url")] for t, m in models.items()],
                             caption="models"))
     versions = manifest.get("versions") or {}

@@ -154,7 +154,7 @@ def test_hash_is_pinned():
     # Changing the JobConfig defaults or the hash recipe changes every run's identity:
     # update this value only on purpose (and note it in the CHANGELOG).
     assert job_hash(JobConfig()) == job_hash(parse_job(""))
-    assert job_hash(JobConfig()) == "4e8224dcc03d7ce4"
+    assert job_hash(JobConfig()) == "74a3cc0c061fc9c6"
 
 
 def test_engine_section_to_engine_config():
@@ -182,3 +182,24 @@ def test_demo_toml_mirrors_demo_job():
     assert load_job(REPO / "jobs" / "movielens-demo.toml") == demo_job()
     assert demo_job().tasks.enabled() == ["item_attributes", "user_profiles",
                                           "pseudo_interactions"]
+
+
+def test_defaults_match_the_library():
+    import inspect
+
+    from augment.enrich import DEFAULT_CONFIDENCE_WEIGHTS
+    from augment.recommend import ALSRecommender
+
+    sig = inspect.signature(ALSRecommender.__init__).parameters
+    for name, value in JobConfig().als.params().items():
+        assert sig[name].default == value, name
+    assert JobConfig().enrich.confidence == DEFAULT_CONFIDENCE_WEIGHTS
+
+
+def test_enrich_options():
+    cfg = parse_job("[enrich]\nweight = 0.4\ndenoise_quantile = 0\n")
+    assert cfg.enrich.enrich_options() == {"pseudo_weight": 0.4, "denoise_quantile": None,
+                                           "confidence_weights": JobConfig().enrich.confidence}
+    with pytest.raises(ConfigError):
+        JobConfig().enrich.enrich_options()
+    assert JobConfig().enrich.enrich_options(0.2)["pseudo_weight"] == 0.2
