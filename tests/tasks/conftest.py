@@ -120,3 +120,9 @@ def truth_answerer():
 def run_items():
     """``run_items(items, fn=None, provider=None, **EngineConfig fields)`` -> RunResult."""
     return _run_items
+
+
+@pytest.fixture
+def data_of():
+    """``data_of(request)`` -> the JSON value inside the prompt's <data> block."""
+    return request_data
