@@ -117,8 +117,7 @@ def download_movielens(cache_dir: str | Path | None = None, *, url: str = MOVIEL
                 shutil.copyfileobj(resp, out)
         except (URLError, OSError, ValueError) as e:
             raise DataError(f"cannot download {url} ({e}); download it by hand and set "
-                            f"AUGMENT_DATA_DIR to the folder holding {FOLDER}/",
-                            file=str(zpath)) from e
+                            f"AUGMENT_DATA_DIR to the folder holding {FOLDER}/") from e
         if zip_sha256 is not None and _digest(zpath, "sha256") != zip_sha256.lower():
             raise DataError(f"sha256 of the download from {url} differs from the expected "
                             f"{zip_sha256}; the file is corrupt or changed, retry or download "
