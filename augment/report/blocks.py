@@ -88,9 +88,9 @@ def fmt(value: Any) -> str:
             return f"{value:,.0f}"
         if abs(value) < 1e-4:
             return f"{value:.1e}"
-        if abs(value) < 1:
+        if abs(value) <= 1:
             return f"{value:.4f}"
-        return f"{value:.4g}"
+        return f"{value:.2f}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)

@@ -27,8 +27,9 @@ nav{font-size:13px;margin:8px 0 16px}nav a{margin-right:12px;color:#0969da;text-
 table{border-collapse:collapse;margin:8px 0 16px;font-size:13px;
  font-variant-numeric:tabular-nums}
 caption{caption-side:top;white-space:nowrap;text-align:left;font-weight:600;padding:4px 0;color:#3d444d}
-th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:right;vertical-align:top}
-th{background:#f0f3f6}td.first,th.first{text-align:left;font-weight:600}
+th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:right;vertical-align:top}
+th{background:#f0f3f6;max-width:72px}
+.scroll{overflow-x:auto;max-width:100%}td.first,th.first{text-align:left;font-weight:600}
 td.text,th.text{text-align:left;max-width:520px;overflow-wrap:anywhere;font-weight:400}
 tr:nth-child(even) td{background:#fafbfc}
 .warning{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px}
@@ -53,7 +54,7 @@ def _is_number(value: object) -> bool:
 
 
 def _table(block: Table) -> str:
-    parts = ["<table>"]
+    parts = ['<div class="scroll"><table>']
     if block.caption:
         parts.append(f"<caption>{escape(block.caption)}</caption>")
     numeric = [any(_is_number(row[i]) for row in block.rows if i < len(row))
@@ -62,7 +63,8 @@ def _table(block: Table) -> str:
     for i, h in enumerate(block.header):
         cls = ("first" if i == 0 and block.highlight_first_column
                else "" if numeric[i] else "text")
-        head.append(f'<th{f" class={cls}" if cls else ""}>{escape(str(h))}</th>')
+        label = escape(str(h)).replace("@", "<wbr>@")
+        head.append(f'<th{f" class={cls}" if cls else ""}>{label}</th>')
     parts.append(f"<thead><tr>{''.join(head)}</tr></thead><tbody>")
     for row in block.rows:
         cells = []
@@ -72,7 +74,7 @@ def _table(block: Table) -> str:
             attr = f' class="{cls}"' if cls else ""
             cells.append(f"<td{attr}>{escape(fmt(value))}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     return "".join(parts)
 
 

@@ -29,9 +29,13 @@ def _ordered(models: dict[str, Any]) -> list[str]:
     return known + sorted(m for m in models if m not in MODEL_ORDER)
 
 
+METRIC_ORDER = ("recall", "ndcg", "hit_rate", "precision", "coverage", "popularity")
+
+
 def _metric_sort_key(name: str) -> tuple:
     base, _, k = name.partition("@")
-    return (base, int(k) if k.isdigit() else 0)
+    rank = METRIC_ORDER.index(base) if base in METRIC_ORDER else len(METRIC_ORDER)
+    return (rank, base, int(k) if k.isdigit() else 0)
 
 
 def headline_metric(metrics: dict[str, Any], base: str = "recall") -> str | None:

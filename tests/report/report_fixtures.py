@@ -25,7 +25,10 @@ def synthetic_metrics(rng: np.random.Generator) -> dict:
         for seg, factor in (("cold", 1.0), ("warm", 2.5), ("all", 2.0)):
             r = base[name] * factor * (1 + 0.05 * rng.random())
             segs[seg] = {"recall@10": r * 0.6, "recall@20": r, "ndcg@10": r * 0.5,
-                         "ndcg@20": r * 0.55, "hit_rate@20": min(1.0, r * 3)}
+                         "ndcg@20": r * 0.55, "hit_rate@10": min(1.0, r * 2),
+                         "hit_rate@20": min(1.0, r * 3), "precision@10": r / 8,
+                         "precision@20": r / 12, "coverage@10": 0.1 + r, "coverage@20": 0.2 + r,
+                         "popularity@10": 90 - 100 * r, "popularity@20": 88 - 100 * r}
         models[name] = segs
     return {"split": "item-cold", "seed": 0, "k": [10, 20], "models": models}
 

@@ -83,7 +83,9 @@ def test_model_output_is_escaped(synthetic_run):
 def test_markdown_has_table_plots_and_escapes(synthetic_run):
     md_path, _ = write_report(synthetic_run)
     md = md_path.read_text(encoding="utf-8")
-    assert "| model | hit_rate@20 | ndcg@10 | ndcg@20 | recall@10 | recall@20 |" in md
+    assert ("| model | recall@10 | recall@20 | ndcg@10 | ndcg@20 | hit_rate@10 | hit_rate@20 "
+            "| precision@10 | precision@20 | coverage@10 | coverage@20 | popularity@10 "
+            "| popularity@20 |") in md
     for name in ("cold_warm", "tokens", "popularity"):
         assert f"(plots/{name}.png)" in md
         assert (synthetic_run.plots_dir / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
