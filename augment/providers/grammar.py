@@ -14,8 +14,11 @@ into the subset the converter handles well:
   without ``maxLength`` get ``max_string_length`` and arrays without ``maxItems``
   get ``max_array_items`` -- a small model babbles without bounds, and a bounded
   grammar always terminates;
-* keywords the converter cannot express (``uniqueItems``, ``minimum`` on floats,
-  unanchored ``pattern``, ``not``, ``if``...) are dropped.
+* an array of distinct enum values (``uniqueItems`` + ``items.enum``, e.g. a pick of
+  candidate ids) gets a grammar of our own that cannot repeat a value: items come
+  out in the enum's order (callers permute candidates against position bias);
+* keywords the converter cannot express (other ``uniqueItems``, ``minimum`` on
+  floats, unanchored ``pattern``, ``not``, ``if``...) are dropped.
 
 The grammar therefore accepts a *subset* of what the schema accepts, minus the
 dropped keywords; the engine validates every answer with ``jsonschema`` anyway and
@@ -39,7 +42,7 @@ log = logging.getLogger(__name__)
 
 _DROP = frozenset({
     "$schema", "$id", "$comment", "$defs", "definitions", "title", "description",
-    "examples", "default", "deprecated", "readOnly", "writeOnly", "uniqueItems",
+    "examples", "default", "deprecated", "readOnly", "writeOnly",
     "contains", "minContains", "maxContains", "not", "if", "then", "else",
     "dependentRequired", "dependentSchemas", "patternProperties", "propertyNames",
     "unevaluatedProperties", "unevaluatedItems", "minProperties", "maxProperties",
@@ -49,6 +52,7 @@ _DROP = frozenset({
 _GRAMMAR_FORMATS = frozenset({"date", "time", "date-time", "uuid"})
 _MAX_ENUM_RANGE = 64
 _MAX_REF_DEPTH = 8
+_MAX_UNIQUE_ENUM = 256
 
 # JSON forbids raw control characters inside strings; the stock rule allows them.
 _STOCK_CHAR_RULE = 'char ::= [^"\\\\] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
@@ -182,6 +186,8 @@ class _Simplifier:
         hi = node.get("maxItems")
         out["minItems"] = lo
         out["maxItems"] = int(hi) if hi is not None else max(lo, self.max_items)
+        if node.get("uniqueItems") is True and _scalar_enum(out["items"]) is not None:
+            out["uniqueItems"] = True  # schema_to_gbnf writes a no-repeat grammar for it
         return out
 
     def _string(self, node: dict[str, Any]) -> dict[str, Any]:
@@ -202,6 +208,60 @@ class _Simplifier:
         return out
 
 
+def _scalar_enum(node: Any) -> list[Any] | None:
+    values = node.get("enum") if isinstance(node, dict) else None
+    if (isinstance(values, list) and 0 < len(values) <= _MAX_UNIQUE_ENUM
+            and all(isinstance(v, str | int | float | bool) for v in values)):
+        return values
+    return None
+
+
+def _placeholder(i: int) -> str:
+    return f"__augment_unique_{i}__"
+
+
+def _extract_unique_arrays(node: Any, found: list[tuple[list[Any], int, int]]) -> Any:
+    """Replace unique enum arrays by placeholder constants; collect (values, min, max)."""
+    if isinstance(node, list):
+        return [_extract_unique_arrays(n, found) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("type") == "array" and node.get("uniqueItems") is True:
+        values = _scalar_enum(node.get("items"))
+        if values is not None:
+            found.append((values, int(node.get("minItems", 0)), int(node["maxItems"])))
+            return {"const": _placeholder(len(found) - 1)}
+    return {k: _extract_unique_arrays(v, found) for k, v in node.items()}
+
+
+def _gbnf_literal(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _unique_array_rules(i: int, values: list[Any], lo: int, hi: int) -> tuple[str, list[str]]:
+    """GBNF for an array of distinct enum values, written in the enum's order.
+
+    ``pick-j-k`` writes value j then, optionally, up to k-1 later values; ``tail-j-k``
+    starts at value j or any later one. Items come out in enum order (so no value can
+    repeat); the engine permutes candidate lists across repeats against position bias.
+    """
+    n = len(values)
+    hi = max(1, min(hi, n))
+    name = f"augment-unique{i}"
+    rules = []
+    for k in range(1, hi + 1):
+        for j in range(n):
+            more = (f' ("," space {name}-tail-{j + 1}-{k - 1})?'
+                    if k > 1 and j + 1 < n else "")
+            rules.append(f"{name}-pick-{j}-{k} ::= {_gbnf_literal(values[j])} space{more}")
+            nxt = f" | {name}-tail-{j + 1}-{k}" if j + 1 < n else ""
+            rules.append(f"{name}-tail-{j}-{k} ::= {name}-pick-{j}-{k}{nxt}")
+    body = f"{name}-tail-0-{hi}" if lo > 0 else f"({name}-tail-0-{hi})?"
+    rules.append(f'{name} ::= "[" space {body} "]"')
+    return name, rules
+
+
 def _strip_patterns(node: Any) -> Any:
     if isinstance(node, list):
         return [_strip_patterns(n) for n in node]
@@ -220,8 +280,10 @@ def schema_to_gbnf(schema: dict[str, Any], *, max_string_length: int = 200,
     """
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-    simple = grammar_schema(schema, max_string_length=max_string_length,
-                            max_array_items=max_array_items)
+    unique: list[tuple[list[Any], int, int]] = []
+    simple = _extract_unique_arrays(
+        grammar_schema(schema, max_string_length=max_string_length,
+                       max_array_items=max_array_items), unique)
     try:
         gbnf = json_schema_to_gbnf(json.dumps(simple))
     except (AssertionError, ValueError, KeyError) as exc:
@@ -232,4 +294,12 @@ def schema_to_gbnf(schema: dict[str, Any], *, max_string_length: int = 200,
         except (AssertionError, ValueError, KeyError) as exc2:
             raise SchemaError(f"cannot build a llama.cpp grammar from this schema: {exc2}; "
                               "simplify the schema for the local provider") from exc2
-    return gbnf.replace(_STOCK_CHAR_RULE, _JSON_CHAR_RULE)
+    gbnf = gbnf.replace(_STOCK_CHAR_RULE, _JSON_CHAR_RULE)
+    extra: list[str] = []
+    for i, (values, lo, hi) in enumerate(unique):
+        name, rules = _unique_array_rules(i, values, lo, hi)
+        gbnf = gbnf.replace(_gbnf_literal(_placeholder(i)), name)
+        extra.extend(rules)
+    if extra and " space" in "\n".join(extra) and "space ::=" not in gbnf:
+        extra.append('space ::= " "?')
+    return "\n".join([gbnf, *extra])

@@ -34,7 +34,7 @@ def test_rewrite_keeps_bounds_and_caps_unbounded():
     assert out["required"] == ["title", "genres"]
     assert props["title"] == {"type": "string", "maxLength": 60}
     assert props["genres"] == {"type": "array", "items": {"enum": ["Action", "Comedy", "Drama"]},
-                               "minItems": 0, "maxItems": 3}
+                               "minItems": 0, "maxItems": 3, "uniqueItems": True}
     assert props["tags"]["maxItems"] == 5 and props["tags"]["items"]["maxLength"] == 40
     # type list -> anyOf, maxLength kept on the string branch
     assert props["summary"] == {"anyOf": [{"type": "string", "maxLength": 80}, {"type": "null"}]}
@@ -92,6 +92,25 @@ def test_gbnf_has_enum_literals_and_json_safe_chars():
     assert "root ::=" in gbnf
     char_rule = next(line for line in gbnf.splitlines() if line.startswith("char ::="))
     assert "\\x00-\\x1F" in char_rule  # no raw control characters inside strings
+
+
+def test_unique_items_kept_only_for_enum_items():
+    out = grammar_schema({"type": "array", "items": {"type": "string"}, "uniqueItems": True})
+    assert "uniqueItems" not in out
+
+
+@needs_llama
+def test_unique_enum_array_gets_a_no_repeat_grammar():
+    schema = {"type": "array", "items": {"enum": ["a", "b", "c"]}, "minItems": 1,
+              "maxItems": 2, "uniqueItems": True}
+    rules = dict(line.split(" ::= ", 1) for line in schema_to_gbnf(schema).splitlines())
+    assert rules["root"] == "augment-unique0"
+    assert rules["augment-unique0"] == '"[" space augment-unique0-tail-0-2 "]"'
+    # after "a" only a later value may follow, and only one more (maxItems 2)
+    assert rules["augment-unique0-pick-0-2"] == (
+        '"\\"a\\"" space ("," space augment-unique0-tail-1-1)?')
+    assert rules["augment-unique0-pick-1-1"] == '"\\"b\\"" space'
+    assert "__augment_unique" not in "\n".join(rules.values())
 
 
 @needs_llama

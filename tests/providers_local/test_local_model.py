@@ -20,7 +20,8 @@ ITEM_SCHEMA = {
     "type": "object",
     "properties": {
         "title": {"type": "string", "maxLength": 60},
-        "genres": {"type": "array", "items": {"enum": GENRES}, "minItems": 1, "maxItems": 3},
+        "genres": {"type": "array", "items": {"enum": GENRES}, "minItems": 1, "maxItems": 3,
+                   "uniqueItems": True},
         "tags": {"type": "array", "items": {"type": "string", "maxLength": 20}, "maxItems": 3},
         "summary": {"type": "string", "maxLength": 80},
     },
@@ -41,7 +42,7 @@ def item_request(title: str, **params) -> Request:
 def pick_schema(candidates: list[str]) -> dict:
     return {"type": "object",
             "properties": {"ids": {"type": "array", "items": {"enum": candidates},
-                                   "minItems": 1, "maxItems": 3}},
+                                   "minItems": 1, "maxItems": 3, "uniqueItems": True}},
             "required": ["ids"], "additionalProperties": False}
 
 
@@ -69,7 +70,7 @@ def test_constant_system_prompt_is_reused(smollm2_provider):
 
 
 def test_ids_come_from_the_candidate_list(smollm2_provider):
-    candidates = ["m101", "m205", "m333", "m417", "m520", "m611"]
+    candidates = [f"m{i}" for i in range(101, 141)]  # 40 candidate ids
     req = Request(({"role": "system", "content": "You pick movies a user will like."},
                    {"role": "user", "content": "User liked Alien and Heat. Candidates: "
                     + ", ".join(candidates) + ". Answer with the ids of up to 3 picks."}),
