@@ -65,6 +65,7 @@ class LocalProvider:
             RAM cache of this size (helps when requests alternate between prefixes;
             the built-in reuse of the previous call's prefix needs no cache). Applies
             when the model is first loaded.
+        model: Alias of ``model_path`` (what ``get_provider("local", model=...)`` passes).
     """
 
     name = "local"
@@ -73,7 +74,13 @@ class LocalProvider:
                  n_threads: int | None = None, seed: int = 0, temperature: float = 0.2,
                  max_tokens: int = 512, sha256: str | None = None,
                  max_string_length: int = 200, max_array_items: int = 16,
-                 prompt_cache_bytes: int = 0) -> None:
+                 prompt_cache_bytes: int = 0, model: str | os.PathLike[str] | None = None,
+                 ) -> None:
+        if model is not None:
+            if model_path is not None and str(model_path) != str(model):
+                raise ConfigError("give the GGUF as model_path= or model=, not both",
+                                  key="model")
+            model_path = model
         if n_ctx < 64:
             raise ConfigError(f"n_ctx={n_ctx} is too small; use at least 512", key="n_ctx")
         if max_tokens < 1:

@@ -102,6 +102,10 @@ def test_provider_reports_the_gguf_file_name(fake_gguf: Path):
     assert (p.name, p.model) == ("local", "tiny.gguf")
     url = LocalProvider(model_path="https://host.invalid/x/Other-Q8.gguf", sha256="0" * 64)
     assert url.model == "Other-Q8.gguf"  # not downloaded until the first call
+    alias = LocalProvider(model=str(fake_gguf))  # what get_provider("local", model=...) passes
+    assert alias.model_path == fake_gguf
+    with pytest.raises(ConfigError, match="not both"):
+        LocalProvider(model_path=fake_gguf, model="other.gguf")
 
 
 @needs_llama
@@ -125,3 +129,11 @@ def test_reused_prefix_counts_shared_prompt_tokens():
     assert _reused_prefix(before, after, 5) == 3
     assert _reused_prefix([], after, 5) == 0
     assert _reused_prefix(after, after, 5) == 4  # llama.cpp re-evaluates the last token
+
+
+@needs_llama
+def test_registry_builds_the_local_provider(fake_gguf: Path):
+    from augment.providers.registry import get_provider
+
+    p = get_provider("local", model=str(fake_gguf), n_ctx=512)
+    assert isinstance(p, LocalProvider) and p.model == "tiny.gguf" and p.n_ctx == 512
