@@ -190,6 +190,9 @@ def load_model(path: Path, *, n_ctx: int = 2048, n_threads: int | None = None,
     with _MODELS_LOCK:
         loaded = _MODELS.get(key)
         if loaded is not None:
+            if prompt_cache_bytes > 0 and loaded.llama.cache is None:
+                with loaded.lock:
+                    loaded.llama.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=prompt_cache_bytes))
             return loaded
         check_gguf(path)
         log.info("loading %s (n_ctx=%d)", path, n_ctx)

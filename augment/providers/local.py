@@ -194,7 +194,11 @@ def _input_ids(llama: Any) -> list[int]:
 
 
 def _reused_prefix(before: list[int], after: list[int], n_prompt: int) -> int:
-    """Prompt tokens whose key/value cache came from the previous call."""
+    """Prompt tokens whose key/value cache came from the previous call.
+
+    Reported as ``Usage.cached_tokens``; a hit in the optional RAM prompt cache
+    (``prompt_cache_bytes``) is not counted.
+    """
     prompt = after[:n_prompt]
     n = 0
     for a, b in zip(before, prompt, strict=False):
