@@ -272,18 +272,21 @@ def _strip_patterns(node: Any) -> Any:
 
 
 def schema_to_gbnf(schema: dict[str, Any], *, max_string_length: int = 200,
-                   max_array_items: int = 16) -> str:
+                   max_array_items: int = 16, unique_enums: bool = True) -> str:
     """A llama.cpp GBNF grammar whose every sentence is JSON fitting ``schema``'s bounds.
 
     Needs ``llama-cpp-python`` (the ``[local]`` extra). A ``pattern`` the converter
     cannot parse is dropped (with a log line) rather than failing the request.
+    ``unique_enums=False`` leaves ``uniqueItems`` enum arrays to the stock converter
+    (any order, repeats possible and caught by validation).
     """
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     unique: list[tuple[list[Any], int, int]] = []
-    simple = _extract_unique_arrays(
-        grammar_schema(schema, max_string_length=max_string_length,
-                       max_array_items=max_array_items), unique)
+    simple = grammar_schema(schema, max_string_length=max_string_length,
+                            max_array_items=max_array_items)
+    if unique_enums:
+        simple = _extract_unique_arrays(simple, unique)
     try:
         gbnf = json_schema_to_gbnf(json.dumps(simple))
     except (AssertionError, ValueError, KeyError) as exc:

@@ -65,6 +65,9 @@ class LocalProvider:
             RAM cache of this size (helps when requests alternate between prefixes;
             the built-in reuse of the previous call's prefix needs no cache). Applies
             when the model is first loaded.
+        unique_enums: For arrays of distinct enum values (``uniqueItems``), use a
+            grammar that cannot repeat a value but writes values in the enum's order;
+            ``False`` keeps the model's order and lets validation catch repeats.
         model: Alias of ``model_path`` (what ``get_provider("local", model=...)`` passes).
     """
 
@@ -74,8 +77,8 @@ class LocalProvider:
                  n_threads: int | None = None, seed: int = 0, temperature: float = 0.2,
                  max_tokens: int = 512, sha256: str | None = None,
                  max_string_length: int = 200, max_array_items: int = 16,
-                 prompt_cache_bytes: int = 0, model: str | os.PathLike[str] | None = None,
-                 ) -> None:
+                 prompt_cache_bytes: int = 0, unique_enums: bool = True,
+                 model: str | os.PathLike[str] | None = None) -> None:
         if model is not None:
             if model_path is not None and str(model_path) != str(model):
                 raise ConfigError("give the GGUF as model_path= or model=, not both",
@@ -101,6 +104,7 @@ class LocalProvider:
         self.max_string_length = max_string_length
         self.max_array_items = max_array_items
         self.prompt_cache_bytes = prompt_cache_bytes
+        self.unique_enums = unique_enums
         import_llama()  # fail now, with the install hint, rather than on the first call
 
     def __repr__(self) -> str:
@@ -165,7 +169,8 @@ class LocalProvider:
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
         # Not canonical_json: property order is kept, the model writes fields in schema order.
-        gbnf = _gbnf(json.dumps(schema), self.max_string_length, self.max_array_items)
+        gbnf = _gbnf(json.dumps(schema), self.max_string_length, self.max_array_items,
+                     self.unique_enums)
         return import_llama().LlamaGrammar.from_string(gbnf, verbose=False)
 
     def _error(self, exc: ValueError) -> PermanentProviderError:
@@ -181,10 +186,11 @@ class LocalProvider:
 
 
 @functools.lru_cache(maxsize=128)
-def _gbnf(schema_json: str, max_string_length: int, max_array_items: int) -> str:
+def _gbnf(schema_json: str, max_string_length: int, max_array_items: int,
+          unique_enums: bool) -> str:
     """The grammar text for a schema (cached: candidate-id schemas repeat across re-asks)."""
     return schema_to_gbnf(json.loads(schema_json), max_string_length=max_string_length,
-                          max_array_items=max_array_items)
+                          max_array_items=max_array_items, unique_enums=unique_enums)
 
 
 def _input_ids(llama: Any) -> list[int]:

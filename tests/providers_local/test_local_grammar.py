@@ -111,6 +111,8 @@ def test_unique_enum_array_gets_a_no_repeat_grammar():
         '"\\"a\\"" space ("," space augment-unique0-tail-1-1)?')
     assert rules["augment-unique0-pick-1-1"] == '"\\"b\\"" space'
     assert "__augment_unique" not in "\n".join(rules.values())
+    stock = schema_to_gbnf(schema, unique_enums=False)
+    assert "augment-unique" not in stock and '"\\"c\\""' in stock
 
 
 @needs_llama
