@@ -48,6 +48,8 @@ class AnthropicProvider:
         self._key = _sdk.resolve_key(api_key, KEY_ENV, name)
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stale: list[Any] = []  # clients of finished loops: kept so their __del__ does not
+        # schedule a close on the new loop (their sockets died with the old loop)
 
     def __repr__(self) -> str:  # never shows the key
         return f"AnthropicProvider(model={self.model!r}, base_url={self.base_url!r})"
@@ -55,6 +57,8 @@ class AnthropicProvider:
     def _get_client(self) -> Any:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:  # httpx clients are bound to a loop
+            if self._client is not None:
+                self._stale.append(self._client)
             import anthropic
 
             self._client = anthropic.AsyncAnthropic(api_key=self._key, base_url=self.base_url,
@@ -70,16 +74,19 @@ class AnthropicProvider:
                     for m in request.messages if m["role"] != "system"]
         kw, extra = _sdk.jsonable_params(request.params, _KNOWN)
         extra.pop("seed", None)  # not supported by the messages API
-        body: dict[str, Any] = {
-            "model": self.model, "messages": messages,
-            "max_tokens": int(extra.pop("max_tokens", None) or DEFAULT_MAX_TOKENS),
+        raw: dict[str, Any] = {
+            "messages": messages,
             "tools": [{"name": tool, "description": "Record the answer. The input must satisfy "
                        "the JSON Schema exactly.", "input_schema": schema}],
-            "tool_choice": {"type": "tool", "name": tool}, **kw}
+            "tool_choice": {"type": "tool", "name": tool}, **extra}
         if system:
-            body["system"] = system
-        if extra:
-            body["extra_body"] = extra
+            raw["system"] = system
+        # messages, tools and system travel in extra_body (which takes precedence over the typed
+        # arguments): the same JSON on the wire without the SDK's per-call typed transform.
+        body: dict[str, Any] = {
+            "model": self.model, "messages": [],
+            "max_tokens": int(raw.pop("max_tokens", None) or DEFAULT_MAX_TOKENS), **kw,
+            "extra_body": raw}
         return body, wrapped
 
     async def complete(self, request: Request) -> Completion:
