@@ -1,0 +1,227 @@
+"""Safe defaults for enrichment: choose how much generated data to trust, on validation only.
+
+``choose_enrichment(split, records)`` fits one ALS model per candidate
+(weight of the generated interactions x denoising quantile) on ``split.train``
+enriched with ``records`` and scores each on the split's *validation*
+interactions (``split.valid``, segments ``cold`` and ``warm``); the test set is
+never read. The rule:
+
+1. the unaugmented pipeline (weight 0: no generated interactions, the other
+   records still used) is always a candidate and is the baseline;
+2. a candidate is *eligible* when its warm validation metric is not below the
+   baseline's by more than ``max_warm_drop`` (2%, relative);
+3. among eligible candidates the best cold validation metric wins; it must beat
+   the baseline by ``min_gain`` (relative) or the baseline stays; ties go to the
+   smaller weight, then to no denoising.
+
+So a model that writes junk cannot make the recommender worse than not using
+its interactions, up to the noise of the validation set.
+
+```python
+from augment.tuning import choose_enrichment, auto_variants
+choice = choose_enrichment(split, records, seed=0)
+choice.weight, choice.denoise_quantile, choice.table
+models, choice = auto_variants(split, records, seed=0)   # als+attributes/pseudo/augmented
+```
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from augment.enrich import VARIANTS, enrich
+from augment.errors import ConfigError
+from augment.evaluation import evaluate
+from augment.recommend import ALSRecommender
+from augment.splits import Split
+
+__all__ = ["EnrichmentChoice", "choose_enrichment", "auto_variants", "select_records",
+           "PSEUDO_TASK"]
+
+log = logging.getLogger(__name__)
+
+PSEUDO_TASK = "pseudo_interactions"
+
+
+@dataclass(frozen=True)
+class EnrichmentChoice:
+    """The chosen weight and denoising quantile, with the evidence for them."""
+
+    weight: float
+    """Weight of a generated positive at full confidence and full vote share (0 = not used)."""
+    denoise_quantile: float | None
+    """Share of the least plausible generated interactions dropped (None = keep all)."""
+    table: list[dict[str, Any]]
+    """One row per candidate: ``weight``, ``quantile``, ``cold``, ``warm`` (validation
+    metric), ``eligible`` (warm constraint met), ``chosen``."""
+    baseline: dict[str, Any]
+    """The unaugmented pipeline (weight 0) on validation: ``{"cold": ..., "warm": ...}``."""
+    metric: str = "recall@20"
+    """The validation metric compared (``"<name>@<k>"``)."""
+    negative_ratio: float = 1.0
+    """Generated negatives weigh ``negative_ratio * weight``."""
+    reason: str = ""
+    """Why this candidate won (for reports)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Free-form context (split kind, seed, number of generated records...)."""
+
+    @property
+    def enrich_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`augment.enrich.enrich` for this choice.
+
+        With ``weight == 0`` there are none: drop the pseudo-interaction records with
+        :meth:`select` instead (``enrich`` needs a positive ``pseudo_weight``).
+        """
+        if self.weight <= 0:
+            return {}
+        return {"pseudo_weight": self.weight, "negative_weight": self.negative_ratio * self.weight,
+                "denoise_quantile": self.denoise_quantile}
+
+    def select(self, records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """``records`` without the pseudo-interaction ones when the weight is 0."""
+        return select_records(records, self.weight)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable summary."""
+        return {"weight": self.weight, "denoise_quantile": self.denoise_quantile,
+                "metric": self.metric, "baseline": dict(self.baseline),
+                "table": [dict(r) for r in self.table], "reason": self.reason, **self.extra}
+
+
+def select_records(records: Iterable[Mapping[str, Any]], weight: float
+                   ) -> list[Mapping[str, Any]]:
+    """All ``records``, or those that are not pseudo-interactions when ``weight <= 0``."""
+    records = list(records)
+    if weight > 0:
+        return records
+    return [r for r in records if r.get("task") != PSEUDO_TASK]
+
+
+def _parse_metric(metric: str, k: int) -> tuple[str, int]:
+    name, sep, kk = metric.partition("@")
+    if not sep:
+        return metric, k
+    try:
+        return name, int(kk)
+    except ValueError as exc:
+        raise ConfigError(f"metric must look like 'recall@20', got {metric!r}",
+                          key="metric") from exc
+
+
+def _validation_scores(split: Split, model: ALSRecommender, metric: str, k: int
+                       ) -> dict[str, float | None]:
+    res = evaluate(split, {"m": model}, k=(k,), on="valid")["models"]["m"]
+    return {seg: res[seg].get(metric) for seg in ("cold", "warm")}
+
+
+def _fit(split: Split, records: list[Mapping[str, Any]], weight: float,
+         quantile: float | None, negative_ratio: float, seed: int,
+         als: Mapping[str, Any] | None) -> ALSRecommender:
+    opts: dict[str, Any] = {"seed": seed}
+    if weight > 0:
+        opts.update(pseudo_weight=weight, negative_weight=negative_ratio * weight,
+                    denoise_quantile=quantile)
+    train = enrich(split.train, select_records(records, weight), **opts)
+    params = {"seed": seed, **(als or {}), "cold_items": "mapping"}
+    return ALSRecommender(**params).fit(train)
+
+
+def _better(a: float, b: float, tol: float = 1e-9) -> bool:
+    return a > b + tol
+
+
+def choose_enrichment(split: Split, records: Iterable[Mapping[str, Any]], *, seed: int = 0,
+                      als: Mapping[str, Any] | None = None,
+                      weights: Sequence[float] = (0.0, 0.1, 0.3, 1.0),
+                      denoise_quantiles: Sequence[float | None] = (None, 0.2),
+                      metric: str = "recall@20", k: int = 20,
+                      max_warm_drop: float = 0.02, min_gain: float = 0.0,
+                      negative_ratio: float = 1.0) -> EnrichmentChoice:
+    """Pick the generated-interaction weight and denoising quantile on validation data.
+
+    Every candidate (``weights`` x ``denoise_quantiles``; weight 0 once, without
+    denoising) is an ALS model (parameters ``als``, cold items mapped from
+    features) fit on ``split.train`` enriched with ``records`` and scored on
+    ``split.valid``. See the module docstring for the rule; ``max_warm_drop`` and
+    ``min_gain`` are relative. ``split.test`` is never read.
+    """
+    records = list(records)
+    name, mk = _parse_metric(metric, k)
+    metric = f"{name}@{mk}"
+    if any(w < 0 for w in weights):
+        raise ConfigError(f"weights must be >= 0, got {list(weights)}", key="weights")
+    if any(q is not None and not 0 <= q < 1 for q in denoise_quantiles):
+        raise ConfigError("denoise quantiles must be None or within [0, 1)",
+                          key="denoise_quantiles")
+    has_pseudo = any(r.get("task") == PSEUDO_TASK for r in records)
+    candidates: list[tuple[float, float | None]] = [(0.0, None)]
+    if has_pseudo:
+        for w in sorted({float(w) for w in weights if w > 0}):
+            for q in dict.fromkeys(None if not q else float(q) for q in denoise_quantiles):
+                candidates.append((w, q))
+    table: list[dict[str, Any]] = []
+    for w, q in candidates:
+        model = _fit(split, records, w, q, negative_ratio, seed, als)
+        scores = _validation_scores(split, model, metric, mk)
+        table.append({"weight": w, "quantile": q, "cold": scores["cold"],
+                      "warm": scores["warm"]})
+        log.info("enrichment candidate weight=%s quantile=%s: cold %s=%s, warm %s=%s",
+                 w, q, metric, scores["cold"], metric, scores["warm"])
+    base = table[0]
+    base_warm = base["warm"]
+    base_cold = base["cold"] if base["cold"] is not None else 0.0
+    for row in table:
+        row["eligible"] = (row["cold"] is not None and
+                           (base_warm is None or row["warm"] is None
+                            or row["warm"] >= base_warm * (1 - max_warm_drop) - 1e-12))
+    best = base
+    for row in table[1:]:
+        if not row["eligible"]:
+            continue
+        if _better(row["cold"], best["cold"] if best["cold"] is not None else 0.0):
+            best = row  # candidates are in increasing weight order: ties keep the smaller
+    if best is not base and not _better(best["cold"], base_cold * (1 + min_gain)):
+        reason = (f"best cold {metric} {best['cold']} does not beat the unaugmented "
+                  f"{base_cold} by {min_gain:.0%}; generated interactions not used")
+        best = base
+    elif best is base:
+        reason = ("no candidate with generated interactions beat the unaugmented model on "
+                  f"cold validation {metric} within the warm constraint"
+                  if has_pseudo else "no pseudo-interaction records")
+    else:
+        reason = (f"best cold validation {metric} ({best['cold']} vs {base_cold} unaugmented) "
+                  f"with warm within {max_warm_drop:.0%}")
+    for row in table:
+        row["chosen"] = row is best
+    choice = EnrichmentChoice(
+        weight=best["weight"], denoise_quantile=best["quantile"], table=table,
+        baseline={"cold": base["cold"], "warm": base["warm"]}, metric=metric,
+        negative_ratio=negative_ratio, reason=reason,
+        extra={"split": split.kind, "seed": seed})
+    log.info("enrichment choice: weight=%s quantile=%s (%s)", choice.weight,
+             choice.denoise_quantile, reason)
+    return choice
+
+
+def auto_variants(split: Split, records: Iterable[Mapping[str, Any]], seed: int = 0, *,
+                  als: Mapping[str, Any] | None = None, choice: EnrichmentChoice | None = None,
+                  include: Iterable[str] = VARIANTS, **choose_kw: Any
+                  ) -> tuple[dict[str, ALSRecommender], EnrichmentChoice]:
+    """The augmented ALS variants with the weight chosen by :func:`choose_enrichment`.
+
+    Same models as :func:`augment.enrich.augmented_variants` (``als+attributes``,
+    ``als+pseudo``, ``als+augmented``) but the generated interactions get the
+    chosen weight and denoising, or are left out when the choice is weight 0.
+    Pass ``choice`` to reuse one; ``choose_kw`` go to :func:`choose_enrichment`.
+    """
+    from augment.enrich import augmented_variants
+
+    records = list(records)
+    if choice is None:
+        choice = choose_enrichment(split, records, seed=seed, als=als, **choose_kw)
+    models = augmented_variants(split, choice.select(records), seed, als=als,
+                                enrich_options=choice.enrich_options, include=include)
+    return models, choice
