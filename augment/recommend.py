@@ -60,10 +60,17 @@ class ALSRecommender:
         Ridge penalty of that mapping.
     num_threads
         Threads of implicit's solver (1 = deterministic and polite on shared machines).
+
+    The defaults were chosen on the validation part of MovieLens ml-latest-small
+    (item-cold split, seed 0; recall@20 of warm items for ALS, of cold items for the
+    mapping) from factors 32-128, regularization 0.1-100, alpha 1-20, mapping penalty
+    0.1-10. With 0/1 weights the regularization is large relative to implicit's
+    default (0.01) because confidence is ``1 + alpha * weight``-scaled sums over
+    many items: smaller values overfit the ~40k training interactions.
     """
 
-    def __init__(self, factors: int = 64, regularization: float = 5.0, iterations: int = 15,
-                 alpha: float = 5.0, seed: int = 0, *, cold_items: ColdItems = "mapping",
+    def __init__(self, factors: int = 64, regularization: float = 50.0, iterations: int = 15,
+                 alpha: float = 10.0, seed: int = 0, *, cold_items: ColdItems = "mapping",
                  mapping_regularization: float = 1.0, num_threads: int = 1) -> None:
         if cold_items not in ("mapping", "zero"):
             raise ConfigError(f"cold_items must be 'mapping' or 'zero', got {cold_items!r}",
