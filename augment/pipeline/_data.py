@@ -1,0 +1,39 @@
+"""The job's data: loaded from MovieLens or a folder, then split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from augment.data import Dataset, load_dataset, load_movielens
+from augment.errors import ConfigError
+from augment.jobs.config import DataConfig, SplitConfig
+from augment.splits import Split, split
+
+__all__ = ["load_job_data", "split_job_data", "MOVIELENS_NAMES", "data_counts"]
+
+MOVIELENS_NAMES = ("movielens-small", "ml-latest-small")
+
+
+def load_job_data(cfg: DataConfig) -> Dataset:
+    """``movielens-small`` (``data_dir``, else ``AUGMENT_DATA_DIR``, else download) or a folder."""
+    if cfg.source in MOVIELENS_NAMES:
+        return load_movielens(cfg.data_dir)
+    if not Path(cfg.source).is_dir():
+        raise ConfigError(f"data.source '{cfg.source}' is neither 'movielens-small' nor an "
+                          "existing folder of interactions + items files", key="data.source")
+    return load_dataset(cfg.source)
+
+
+def split_job_data(dataset: Dataset, cfg: SplitConfig) -> Split:
+    """The job's cold-start split."""
+    return split(dataset, cfg.kind, seed=cfg.seed, k=cfg.k)
+
+
+def data_counts(sp: Split) -> dict[str, Any]:
+    """Sizes of the data and split, for the manifest."""
+    return {"users": int(sp.dataset.n_users), "items": int(sp.dataset.n_items),
+            "interactions": len(sp.dataset.interactions),
+            "train_interactions": len(sp.train.interactions),
+            "valid_interactions": len(sp.valid), "test_interactions": len(sp.test),
+            "cold_items": len(sp.cold_items), "cold_users": len(sp.cold_users)}

@@ -1,0 +1,71 @@
+"""``estimate_job``: requests, tokens and cost per task before any provider call."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from augment.engine import Engine, EngineConfig
+from augment.engine.store import Store
+from augment.jobs.config import JobConfig
+from augment.jobs.rundir import RunDir
+from augment.pipeline._data import load_job_data, split_job_data
+from augment.pipeline._plan import build_task
+from augment.pipeline._providers import ProviderFactory, ProviderPool, provider_for_estimate
+
+__all__ = ["TaskEstimate", "estimate_job"]
+
+
+@dataclass(frozen=True)
+class TaskEstimate:
+    """What one task of a job would send and cost."""
+
+    task: str
+    provider: str
+    model: str
+    n_requests: int
+    """Requests that need a call (rows already in the run folder's store are free)."""
+    n_cached: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    """Expected cost (no re-asks)."""
+    max_cost_usd: float
+    """Worst case: every answer uses its full ``max_tokens``."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def estimate_job(cfg: JobConfig, *, out: str | Path | None = None,
+                 provider_factory: ProviderFactory | None = None) -> list[TaskEstimate]:
+    """Estimate every enabled task of ``cfg`` without calling a provider.
+
+    Providers that cannot be built here (no API key yet) are stood in for by
+    their name and model, which is all pricing needs. Rows already finished in
+    the run folder (``out`` or ``cfg.output.dir``) count as cached. Prompts of
+    later tasks are estimated without the text earlier tasks will add to them
+    (generated attributes and profiles), so their input tokens are a lower bound.
+    """
+    dataset = load_job_data(cfg.data)
+    sp = split_job_data(dataset, cfg.split)
+    pool = ProviderPool(provider_factory)
+    store_path = RunDir(out or cfg.output.dir).engine_store
+    store = Store(store_path) if store_path.exists() else None
+    out_rows = []
+    try:
+        for name in cfg.tasks.enabled():
+            tc = getattr(cfg.tasks, name)
+            items = build_task(name, cfg, sp).work_items()
+            provider = provider_for_estimate(pool, tc)
+            est = Engine(provider, EngineConfig(progress=False), store=store).estimate(items)
+            out_rows.append(TaskEstimate(
+                task=name, provider=provider.name, model=provider.model,
+                n_requests=est.n_requests, n_cached=est.n_cached,
+                input_tokens=est.input_tokens, output_tokens=est.output_tokens,
+                cost_usd=est.cost_usd, max_cost_usd=est.max_cost_usd))
+    finally:
+        if store is not None:
+            store.close()
+    return out_rows

@@ -1,0 +1,128 @@
+"""Enrichment weight, evaluation of baselines + augmented variants, enriched-data export."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import scipy.sparse as sp
+
+from augment.enrich import augmented_variants, enrich
+from augment.evaluation import evaluate, fit_baselines
+from augment.jobs.config import JobConfig
+from augment.jobs.rundir import atomic_write_bytes
+from augment.splits import Split
+
+__all__ = ["EnrichmentChoice", "choose_weight", "evaluate_job", "export_enriched",
+           "FALLBACK_WEIGHT"]
+
+log = logging.getLogger("augment.pipeline")
+
+FALLBACK_WEIGHT = 0.3
+"""Pseudo-interaction weight used for ``weight = "auto"`` when no tuner is available."""
+
+_CONTENT = {"item_attributes", "user_profiles"}
+
+
+@dataclass
+class EnrichmentChoice:
+    """The enrichment settings a run used, and how they were chosen."""
+
+    weight: float
+    denoise_quantile: float
+    chosen_by: str
+    """``"job"`` (numeric weight in the job), ``"auto"`` (tuned on validation),
+    ``"fallback"`` (auto requested, tuner unavailable) or ``"unused"`` (no pseudo-interactions)."""
+    table: list[dict[str, Any]] = field(default_factory=list)
+    """The tuner's candidates and their validation scores (auto only)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"weight": self.weight, "denoise_quantile": self.denoise_quantile,
+                "chosen_by": self.chosen_by, "table": self.table}
+
+
+def choose_weight(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, Any]]
+                  ) -> EnrichmentChoice:
+    """The job's weight, or for ``"auto"`` the one ``augment.tuning.choose_enrichment`` picks
+    on the validation interactions (only when there are pseudo-interactions to weigh)."""
+    denoise = float(cfg.enrich.denoise_quantile)
+    if cfg.enrich.weight != "auto":
+        return EnrichmentChoice(float(cfg.enrich.weight), denoise, "job")
+    if not any(r.get("task") == "pseudo_interactions" for r in records):
+        return EnrichmentChoice(FALLBACK_WEIGHT, denoise, "unused")
+    try:
+        from augment.tuning import choose_enrichment
+    except ImportError:
+        log.warning("enrich.weight = 'auto' but augment.tuning is not available: using %.2f",
+                    FALLBACK_WEIGHT)
+        return EnrichmentChoice(FALLBACK_WEIGHT, denoise, "fallback")
+    log.info("tuning the pseudo-interaction weight on the validation interactions")
+    choice = choose_enrichment(split, list(records), seed=cfg.split.seed, als=cfg.als.params())
+    return EnrichmentChoice(float(choice.weight), float(choice.denoise_quantile), "auto",
+                            [dict(row) for row in (getattr(choice, "table", None) or [])])
+
+
+def _variants(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    tasks = {r.get("task") for r in records}
+    content, pseudo = bool(tasks & _CONTENT), "pseudo_interactions" in tasks
+    out = (["als+attributes"] if content else []) + (["als+pseudo"] if pseudo else [])
+    return out + (["als+augmented"] if content and pseudo else [])
+
+
+def evaluate_job(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, Any]],
+                 choice: EnrichmentChoice) -> dict[str, Any]:
+    """Baselines and the augmented variants that the records allow, in one metrics dict."""
+    seed = cfg.split.seed
+    als = cfg.als.params()
+    log.info("fitting baselines")
+    models: dict[str, Any] = fit_baselines(split, seed=seed, als=als)
+    names = _variants(records)
+    if names:
+        log.info("fitting augmented models: %s", ", ".join(names))
+        models.update(augmented_variants(
+            split, records, seed, als=als, include=names,
+            enrich_options=cfg.enrich.enrich_options(choice.weight)
+            | {"denoise_quantile": choice.denoise_quantile or None}))
+    log.info("evaluating %d models on the test interactions", len(models))
+    return evaluate(split, models, k=cfg.evaluation.k, seed=seed)
+
+
+def _parquet(df: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    df.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _long(x: sp.csr_matrix | None, ids: Any, names: Sequence[str] | None, column: str
+          ) -> pd.DataFrame:
+    coo = sp.coo_matrix(x) if x is not None else sp.coo_matrix((0, 0))
+    names = list(names or [f"f{j}" for j in range(coo.shape[1])])
+    return pd.DataFrame({column: [ids[i] for i in coo.row],
+                         "feature": [names[j] for j in coo.col], "value": coo.data})
+
+
+def export_enriched(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, Any]],
+                    choice: EnrichmentChoice, folder: Path) -> dict[str, int]:
+    """Write the enriched training data as Parquet for any trainer.
+
+    ``interactions.parquet`` (``source`` = observed / generated), and the item and
+    user features in long form (id, feature, value).
+    """
+    opts = cfg.enrich.enrich_options(choice.weight) | {
+        "denoise_quantile": choice.denoise_quantile or None}
+    data = enrich(split.train, records, seed=cfg.split.seed, **opts)
+    names = data.feature_names or {}
+    item_x = _long(data.item_features, data.item_vocab.ids, names.get("item"), "item_id")
+    user_x = _long(data.user_features, data.user_vocab.ids, names.get("user"), "user_id")
+    atomic_write_bytes(folder / "interactions.parquet", _parquet(data.interactions))
+    atomic_write_bytes(folder / "items.parquet", _parquet(data.items))
+    atomic_write_bytes(folder / "item_features.parquet", _parquet(item_x))
+    atomic_write_bytes(folder / "user_features.parquet", _parquet(user_x))
+    generated = int((data.interactions["source"] == "generated").sum())
+    return {"interactions": len(data.interactions), "generated_interactions": generated,
+            "item_feature_values": len(item_x), "user_feature_values": len(user_x)}

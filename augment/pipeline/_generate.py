@@ -1,0 +1,128 @@
+"""The generation stage: every enabled task through the engine, in order, into the run folder.
+
+Later tasks read earlier ones: user profiles see generated item attributes, and
+pseudo-interaction prompts describe items and users with both. Every task runs
+through the engine's SQLite store in the run folder, so a rerun answers finished
+rows from the store (no provider call) and only asks for the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from augment.engine import Engine, WorkItem
+from augment.engine.store import Store
+from augment.errors import BudgetExceeded, ProviderError
+from augment.jobs.config import JobConfig
+from augment.jobs.rundir import RunDir
+from augment.pipeline._plan import build_task
+from augment.pipeline._providers import ProviderPool
+from augment.providers.base import Usage
+from augment.splits import Split
+from augment.tasks.item_attributes import attributes_frame, split_batch_records
+from augment.tasks.user_profiles import profiles_frame
+
+__all__ = ["Generated", "generate", "DESCRIPTIONS", "PROVIDER_REASONS"]
+
+log = logging.getLogger("augment.pipeline")
+
+DESCRIPTIONS = {"item_attributes": "item attributes", "user_profiles": "user profiles",
+                "pseudo_interactions": "pseudo-interactions"}
+
+PROVIDER_REASONS = {"provider", "timeout"}
+"""Failure reasons that mean the provider, not the answer, failed."""
+
+
+@dataclass
+class Generated:
+    """Records of every task run so far (batch records split per item)."""
+
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: int = 0
+    spent_usd: float = 0.0
+
+    def all_records(self) -> list[dict[str, Any]]:
+        return [r for rows in self.records.values() for r in rows]
+
+
+def _usage_of(rows: list[dict[str, Any]]) -> Usage:
+    total = Usage()
+    for row in rows:
+        u = row.get("usage") or {}
+        total = total + Usage(int(u.get("input_tokens", 0)), int(u.get("output_tokens", 0)),
+                              int(u.get("cached_tokens", 0)))
+    return total
+
+
+def _items(name: str, cfg: JobConfig, split: Split, done: Generated) -> list[WorkItem]:
+    attrs = done.records.get("item_attributes")
+    profiles = done.records.get("user_profiles")
+    task = build_task(name, cfg, split,
+                      attributes=attributes_frame(attrs) if attrs else None,
+                      profiles=profiles_frame(profiles) if profiles else None)
+    return task.work_items()
+
+
+def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
+             progress: bool = True) -> Generated:
+    """Run the enabled tasks; save each task's records and failures as it finishes.
+
+    Raises :class:`BudgetExceeded` (after saving) when ``engine.max_cost_usd`` stopped
+    a task, and :class:`ProviderError` when every request of a task failed at the
+    provider. Both leave finished rows in the store for the rerun.
+    """
+    done = Generated()
+    store = Store(run.engine_store)
+    budget = cfg.engine.max_cost_usd
+    try:
+        for name in cfg.tasks.enabled():
+            tc = getattr(cfg.tasks, name)
+            items = _items(name, cfg, split, done)
+            provider = pool.get(tc)
+            engine_cfg = cfg.engine.to_engine_config(progress=progress)
+            if budget is not None:
+                from dataclasses import replace
+
+                engine_cfg = replace(engine_cfg, max_cost_usd=max(0.0, budget - done.spent_usd))
+            engine = Engine(provider, engine_cfg, store=store)
+            log.info("%s: %d requests to %s/%s", DESCRIPTIONS[name], len(items), provider.name,
+                     provider.model)
+            result = engine.run(items, desc=DESCRIPTIONS[name])
+            records, failures = result.records, list(result.failures)
+            if name == "item_attributes":
+                records, bad = split_batch_records(records)
+                failures += bad
+            rows = result.records + result.failures
+            usage = _usage_of(rows)
+            entry = run.save_task(name, result, records=records, failures=failures, usage=usage,
+                                  cost_usd=engine.price.cost(usage))
+            done.records[name] = records
+            done.calls += result.n_calls
+            done.spent_usd += result.cost_usd
+            log.info("%s: %d records, %d failures (%d calls, %d from the store)",
+                     DESCRIPTIONS[name], entry["records"], entry["failures"], result.n_calls,
+                     result.n_cached)
+            _raise_if_stopped(name, result, budget, done)
+    finally:
+        store.close()
+    return done
+
+
+def _raise_if_stopped(name: str, result: Any, budget: float | None, done: Generated) -> None:
+    if result.stopped_by_budget:
+        remaining = sum(1 for f in result.failures if f.get("reason") == "budget")
+        raise BudgetExceeded(
+            f"{DESCRIPTIONS[name]}: stopped by engine.max_cost_usd={budget} with {remaining} "
+            f"requests not sent (spent ${done.spent_usd:.4f} in this run); raise the budget "
+            "and run the job again: finished rows are kept", spent_usd=done.spent_usd,
+            budget_usd=float(budget or 0.0), done=len(result.records), remaining=remaining)
+    provider_failures = [f for f in result.failures if f.get("reason") in PROVIDER_REASONS]
+    if provider_failures and not result.records and len(provider_failures) == len(result.failures):
+        first = provider_failures[0]
+        raise ProviderError(
+            f"every {DESCRIPTIONS[name]} request failed at the provider "
+            f"({first.get('provider')}/{first.get('model')}): {first.get('error')}; fix the "
+            "provider (key, model, server) and run the job again",
+            provider=str(first.get("provider")))

@@ -1,0 +1,89 @@
+"""``run_job``: a job config in, a finished run folder out (the whole path of the data)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+from augment.jobs.config import JobConfig, OutputConfig
+from augment.jobs.rundir import RunDir
+from augment.pipeline._data import data_counts, load_job_data, split_job_data
+from augment.pipeline._diagnostics import popularity_diagnostics, pseudo_diagnostics
+from augment.pipeline._evaluate import choose_weight, evaluate_job, export_enriched
+from augment.pipeline._generate import generate
+from augment.pipeline._providers import ProviderFactory, ProviderPool
+from augment.report import write_report
+
+__all__ = ["run_job", "with_output"]
+
+log = logging.getLogger("augment.pipeline")
+
+
+def with_output(cfg: JobConfig, out: str | Path | None) -> JobConfig:
+    """``cfg`` with its run folder replaced by ``out`` (when given)."""
+    return cfg if out is None else dataclasses.replace(cfg, output=OutputConfig(dir=str(out)))
+
+
+def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Path | None = None,
+            force: bool = False, provider_factory: ProviderFactory | None = None,
+            progress: bool = True) -> Path:
+    """Run a job end to end and return its run folder.
+
+    load -> split -> generate (each enabled task through the engine, records
+    validated and stored) -> choose the enrichment weight -> fit and evaluate the
+    baselines and augmented ALS variants (one ``metrics.json``) -> export the
+    enriched data -> diagnostics -> ``report.md`` / ``report.html``.
+
+    - ``out`` overrides ``cfg.output.dir``.
+    - Running the same job in the same folder again resumes: rows finished
+      before are answered from ``engine.sqlite`` without a provider call, so a
+      finished job run again calls no provider at all. A folder that holds
+      another job needs ``force=True`` (its outputs are replaced; the cache stays).
+    - ``provider_factory(task_cfg) -> Provider`` replaces the providers named in
+      the job (tests pass a FakeProvider).
+    - ``progress``: engine progress bars (tqdm.auto); stages are logged on the
+      ``augment.pipeline`` logger.
+
+    Raises ConfigError / DataError for bad jobs or data, BudgetExceeded when
+    ``engine.max_cost_usd`` stops a task, ProviderError when a task's provider
+    fails every request; KeyboardInterrupt marks the run "interrupted". In each
+    case the manifest says so and a rerun resumes.
+    """
+    cfg = with_output(cfg, out)
+    start = time.perf_counter()
+    log.info("job %s: loading data (%s)", cfg.name, cfg.data.source)
+    dataset = load_job_data(cfg.data)
+    sp = split_job_data(dataset, cfg.split)
+    log.info("split %s seed %d: %d train interactions, %d cold items, %d cold users",
+             sp.kind, sp.seed, len(sp.train.interactions), len(sp.cold_items),
+             len(sp.cold_users))
+    pool = ProviderPool(provider_factory)
+    with RunDir(cfg.output.dir).start(cfg, job_file=job_file, force=force) as run:
+        log.info("run folder %s (attempt %s)", run.path, run.manifest.get("attempts"))
+        run.update(counts=data_counts(sp))
+        generated = generate(cfg, sp, run, pool, progress=progress)
+        records = generated.all_records()
+        choice = choose_weight(cfg, sp, records)
+        log.info("enrichment: weight %.3g, denoise quantile %.3g (%s)", choice.weight,
+                 choice.denoise_quantile, choice.chosen_by)
+        metrics = evaluate_job(cfg, sp, records, choice)
+        run.write_metrics(metrics)
+        log.info("exporting the enriched data to %s", run.enriched_dir)
+        enriched = export_enriched(cfg, sp, records, choice, run.enriched_dir)
+        diagnostics: dict = {"enrichment": choice.as_dict()}
+        pseudo = generated.records.get("pseudo_interactions") or []
+        if pseudo:
+            diagnostics["pseudo_interactions"] = pseudo_diagnostics(pseudo)
+            popularity = popularity_diagnostics(sp, pseudo)
+            if popularity:
+                diagnostics["popularity"] = popularity
+        run.write_diagnostics(diagnostics)
+        run.update(enrichment=choice.as_dict(), enriched=enriched,
+                   provider_calls=generated.calls,
+                   duration_s=round(time.perf_counter() - start, 1))
+    log.info("writing the report")
+    write_report(run)
+    log.info("done in %.1f s: %s", time.perf_counter() - start, run.report_html)
+    return run.path
