@@ -107,3 +107,14 @@ def test_real_files_match_published_md5(movielens_dir):
     for name, expected in MOVIELENS_MD5.items():
         path = movielens_dir / "ml-latest-small" / name
         assert hashlib.md5(path.read_bytes()).hexdigest() == expected
+
+
+def test_env_data_dir_is_used_before_the_cache(tmp_path, monkeypatch):
+    folder = tmp_path / "data" / "ml-latest-small"
+    folder.mkdir(parents=True)
+    for name, text in FILES.items():
+        (folder / name).write_text(text)
+    monkeypatch.setenv("AUGMENT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("AUGMENT_CACHE_DIR", str(tmp_path / "cache"))
+    ds = load_movielens(url="file:///nonexistent.zip")  # would fail if it tried to download
+    assert ds.n_items == 3 and not (tmp_path / "cache").exists()
