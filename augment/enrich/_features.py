@@ -39,6 +39,8 @@ def _multi_hot(rows: np.ndarray, values: Sequence[list[str]], n_rows: int, prefi
         for v in set(vals):
             counts[v] = counts.get(v, 0) + 1
     vocab = sorted(v for v, c in counts.items() if c >= min_count)
+    if not vocab:
+        return sp.csr_matrix((n_rows, 0), dtype=np.float32), []
     col = {v: j for j, v in enumerate(vocab)}
     r, c = [], []
     for row, vals in zip(rows, values, strict=True):

@@ -229,17 +229,21 @@ def describe_fields(schema: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-_VALUE_KEYWORDS = ("enum", "const", "minLength", "maxLength", "pattern", "minItems", "maxItems",
-                   "uniqueItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                   "format", "required", "additionalProperties", "minProperties", "maxProperties")
+_BOUND_KEYWORDS = ("minLength", "maxLength", "pattern", "minItems", "maxItems", "uniqueItems",
+                   "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+                   "format", "minProperties", "maxProperties")
 
 
 def relax_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``schema`` keeping its shape (types, properties) but no value constraints.
+    """A copy of ``schema`` keeping its shape but not its bounds.
 
-    Used for a batch's request schema: the batch is accepted as a whole and each
-    entry is then validated on its own against the full per-entry schema, so one
-    bad entry does not sink the batch.
+    Kept: types, properties, ``required``, ``additionalProperties``, ``enum`` —
+    what constrained decoders (grammars, strict modes) enforce, so the model is
+    guided to the right shape. Dropped: lengths, counts, uniqueness, ranges,
+    patterns — what decoders often cannot enforce and where single entries go
+    wrong. Used for a batch's request schema: the batch is accepted as a whole
+    and each entry is then validated on its own against the full per-entry
+    schema, so one over-long or duplicated entry does not sink the batch.
     """
     def walk(node: Any, names: bool = False) -> Any:
         if isinstance(node, Mapping):
@@ -247,7 +251,7 @@ def relax_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
                 return {k: walk(v) for k, v in node.items()}
             return {k: walk(v, names=k in ("properties", "$defs"))
                     for k, v in node.items()
-                    if k not in _VALUE_KEYWORDS and k not in ("$id", "$schema")}
+                    if k not in _BOUND_KEYWORDS and k not in ("$id", "$schema")}
         if isinstance(node, list):
             return [walk(v) for v in node]
         return node

@@ -3,8 +3,9 @@
 One request per item, or several (``items_per_request`` = 5 or 10) to save the
 repeated instructions. A batch is answered as ``{"items": [{"item_id": ..., ...}]}``
 with ``item_id`` constrained to the batch. The batch's request schema keeps the
-per-item *shape* but not its value constraints, so the engine accepts the batch
-as a whole; :func:`split_batch_records` then validates every entry on its own
+per-item *shape* (types, required fields, enums) but not its bounds (lengths,
+counts, uniqueness: :func:`~augment.tasks.base.relax_schema`), so the engine
+accepts the batch as a whole; :func:`split_batch_records` then validates every entry on its own
 against the full per-item schema (carried in the record's ``item_schema``):
 valid entries become per-item records, the others per-item failures
 (``reason`` ``"validation"`` or ``"missing"``). One bad item does not sink its batch.
@@ -140,7 +141,7 @@ class ItemAttributes:
         entry.setdefault("properties", {})
         entry["properties"] = {"item_id": {"type": "string", "enum": str_ids},
                                **entry["properties"]}
-        entry["required"] = ["item_id"]
+        entry["required"] = ["item_id", *entry.get("required", [])]
         request_schema = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "type": "object", "additionalProperties": False, "required": ["items"],

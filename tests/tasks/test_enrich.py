@@ -165,3 +165,10 @@ def test_augmented_variants_fit_on_train_only(item_split, run_items, truth_answe
     assert set(item_split.train.item_vocab.index(cold)) <= set(
         models["als+attributes"].mapped_items)
     assert len(item_split.train.interactions) == len(item_split.train.interactions.drop_duplicates())
+
+
+def test_attributes_with_nothing_to_count_add_no_empty_blocks(synthetic):
+    ds = synthetic[0]
+    out = enrich(ds, [_attr_record(1000, ["Drama"], [], "Short.")], text_features=False)
+    assert out.feature_names["item"] == ["attr_genre:Drama", "attr_summary:short"]
+    assert out.item_features.shape == (ds.n_items, 2)

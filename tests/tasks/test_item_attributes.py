@@ -36,7 +36,8 @@ def _describe(entry_id: str, genres=("Drama",)) -> dict:
 def _batch_fn(bad: str | None = None, skip: str | None = None):
     def fn(request):
         ids = request.schema["properties"]["items"]["items"]["properties"]["item_id"]["enum"]
-        return {"items": [{"item_id": i, **_describe(i, ["Western"] if i == bad else ["Drama"])}
+        return {"items": [{"item_id": i, **_describe(i, ["Drama", "Drama"] if i == bad
+                                                        else ["Drama"])}
                           for i in ids if i != skip]}
     return fn
 
@@ -65,7 +66,7 @@ def test_one_bad_item_does_not_sink_its_batch(catalog, run_items):
     assert sorted(r["item_id"] for r in good) == [i for i in range(1, 13) if i not in (3, 7)]
     reasons = {r["item_id"]: r["reason"] for r in bad}
     assert reasons == {3: "validation", 7: "missing"}
-    assert "Western" in next(r["error"] for r in bad if r["item_id"] == 3)
+    assert "non-unique" in next(r["error"] for r in bad if r["item_id"] == 3)
     per_item = good[0]["usage"]["input_tokens"] * 5
     assert per_item == pytest.approx(result.records[0]["usage"]["input_tokens"])
 
