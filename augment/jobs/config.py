@@ -173,11 +173,11 @@ class ALSConfig:
 
     factors: int = 64
     """Latent factors."""
-    regularization: float = 5.0
+    regularization: float = 50.0
     """L2 regularisation."""
     iterations: int = 15
     """ALS sweeps."""
-    alpha: float = 5.0
+    alpha: float = 10.0
     """Confidence scaling of interaction weights."""
 
     def params(self) -> dict[str, Any]:
