@@ -25,6 +25,11 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 
 COMMANDS: list[str] = [
     "evaluate",
+    "run",
+    "estimate",
+    "validate",
+    "report",
+    "demo",
 ]
 """Module names under ``augment.cli``, one per command (``_`` becomes ``-``)."""
 

@@ -1,0 +1,108 @@
+"""``augment run JOB``: the whole path of a job file, into one run folder.
+
+Also home of what the commands share: the exit codes and their help text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from augment.errors import BudgetExceeded, ProviderError
+
+__all__ = ["HELP", "add_arguments", "run", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE",
+           "EXIT_PROVIDER", "EXIT_INTERRUPTED", "EXIT_CODES_HELP", "error_line",
+           "show_stages", "summary_table", "finish"]
+
+HELP = "Run a job file: generate, validate, enrich, train, evaluate and write the report."
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+"""``augment validate``: at least one record is invalid."""
+EXIT_USAGE = 2
+"""Bad usage, job file, configuration or data (any other AugmentError)."""
+EXIT_PROVIDER = 3
+"""A provider failed every request of a task, or the budget stopped the run."""
+EXIT_INTERRUPTED = 130
+"""Ctrl-C."""
+
+EXIT_CODES_HELP = ("exit codes: 0 ok; 1 invalid records (validate); 2 usage, job file, config or "
+                   "data error; 3 provider failure or budget stop (run again to resume); "
+                   "130 interrupted (run again to resume)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EXIT_CODES_HELP
+    parser.add_argument("job", metavar="JOB", help="job file (TOML), e.g. jobs/movielens-demo.toml")
+    parser.add_argument("--out", default=None,
+                        help="run folder (default: the job's output.dir)")
+    parser.add_argument("--force", action="store_true",
+                        help="reuse a run folder that holds another job (its outputs are "
+                             "replaced; the engine cache is kept)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def error_line(command: str, exc: BaseException) -> None:
+    """Print ``augment <command>: error: <message>`` as one line on stderr."""
+    print(f"augment {command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+
+
+def show_stages() -> None:
+    """Let the pipeline's stage messages (INFO on ``augment.pipeline``) reach stderr."""
+    logger = logging.getLogger("augment.pipeline")
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+
+
+def summary_table(metrics: dict[str, Any]) -> str:
+    """recall and NDCG at the largest k, cold / warm / all, one row per model."""
+    k = max(metrics["k"])
+    cols = [("cold", "recall"), ("cold", "ndcg"), ("warm", "recall"), ("warm", "ndcg"),
+            ("all", "recall")]
+    header = ["model"] + [f"{seg} {m}@{k}" for seg, m in cols]
+    rows = []
+    for name, per_seg in metrics["models"].items():
+        cells = []
+        for seg, m in cols:
+            value = per_seg.get(seg, {}).get(f"{m}@{k}")
+            cells.append("-" if value is None else f"{value:.4f}")
+        rows.append([name] + cells)
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+             for r in [header] + rows]
+    return "\n".join(lines)
+
+
+def finish(run_dir: Path) -> None:
+    """Print the run's metrics summary and where its report is."""
+    metrics_path = run_dir / "metrics.json"
+    if metrics_path.exists():
+        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+        print(f"split={metrics['split']} seed={metrics['seed']}")
+        print(summary_table(metrics))
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    print(f"\nstatus {manifest.get('status')}, cost ${manifest.get('cost_usd', 0.0):.4f}, "
+          f"{manifest.get('provider_calls', 0)} provider calls")
+    print(f"report: {(run_dir / 'report.html').resolve()}")
+    sys.stdout.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from augment.jobs import load_job
+    from augment.pipeline import run_job
+
+    cfg = load_job(args.job)
+    show_stages()
+    try:
+        run_dir = run_job(cfg, job_file=args.job, out=args.out, force=args.force,
+                          progress=not args.no_progress)
+    except (ProviderError, BudgetExceeded) as exc:
+        error_line(args.command, exc)
+        return EXIT_PROVIDER
+    finish(run_dir)
+    return EXIT_OK

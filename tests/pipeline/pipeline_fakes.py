@@ -1,0 +1,118 @@
+"""A synthetic catalogue with a known right answer, and a fake provider answering every
+task of a job from it (pseudo-interactions from the *held-out* truth), for pipeline tests."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from augment.providers.base import Request
+from augment.providers.fake import FakeProvider
+
+CLUSTERS = ("Action", "Comedy", "Drama", "Horror", "SciFi")
+WORDS = {"Action": "chase explosion", "Comedy": "laugh wedding", "Drama": "family loss",
+         "Horror": "ghost night", "SciFi": "space robot"}
+
+
+def make_frames(n_users: int = 120, n_items: int = 150, per_user: int = 15,
+                seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Users prefer one cluster (85% of their items); item genres name the cluster."""
+    rng = np.random.default_rng(seed)
+    item_cluster = rng.integers(0, len(CLUSTERS), n_items)
+    user_cluster = rng.integers(0, len(CLUSTERS), n_users)
+    rows = []
+    for u in range(n_users):
+        own = np.flatnonzero(item_cluster == user_cluster[u])
+        picks = set(rng.choice(own, min(len(own), int(per_user * 0.85)), replace=False).tolist())
+        while len(picks) < per_user:
+            picks.add(int(rng.integers(0, n_items)))
+        rows += [(u + 1, i + 1000, 1.0, 1_000_000 + k) for k, i in enumerate(sorted(picks))]
+    inter = pd.DataFrame(rows, columns=["user_id", "item_id", "weight", "timestamp"])
+    genres = [CLUSTERS[c] for c in item_cluster]
+    items = pd.DataFrame({"item_id": np.arange(n_items) + 1000,
+                          "title": [f"Film number {i}" for i in range(n_items)],
+                          "genres": genres,
+                          "description": [f"A story of {WORDS[g]}." for g in genres]})
+    return inter, items
+
+
+def write_dataset(folder: Path, **kw: Any) -> Path:
+    """Write interactions.csv + items.csv into ``folder``; returns it."""
+    inter, items = make_frames(**kw)
+    folder.mkdir(parents=True, exist_ok=True)
+    inter.to_csv(folder / "interactions.csv", index=False)
+    items.to_csv(folder / "items.csv", index=False)
+    return folder
+
+
+def request_data(request: Request) -> Any:
+    """The JSON value inside the first user message's <data> block."""
+    text = [m["content"] for m in request.messages if m["role"] == "user"][0]
+    m = re.search(r"<data>\n(.*)\n</data>", text, re.DOTALL)
+    assert m, "no <data> block in the prompt"
+    return json.loads(m.group(1))
+
+
+def _enum(schema: dict, *path: str) -> list[str] | None:
+    node: Any = schema
+    for key in path:
+        node = node.get(key, {})
+    return node.get("enum")
+
+
+def truth_answer(pairs: set[tuple[str, str]]):
+    """``fn(request)`` answering item attributes, user profiles and pseudo-interactions;
+    pseudo-interaction picks are the true held-out pairs ``(user_id, item_id)``."""
+
+    def fn(request: Request) -> dict[str, Any]:
+        data = request_data(request)
+        name = request.schema_name
+        if name == "item_attributes":
+            allowed = _enum(request.schema, "properties", "genres", "items") or CLUSTERS
+            genres = [g for g in data.get("genres", []) if g in allowed] or [allowed[0]]
+            return {"genres": genres, "tags": [data.get("description", "film")[:30]],
+                    "summary": f"A {genres[0].lower()} film."}
+        if name == "user_profiles":
+            counts: dict[str, int] = {}
+            for entry in data["history"]:
+                for g in entry.get("genres", []):
+                    counts[g] = counts.get(g, 0) + 1
+            top = sorted(counts, key=lambda g: -counts[g])[:1]
+            return {"liked_genres": top, "disliked_genres": [], "themes": ["stories"],
+                    "summary": "Likes " + (top[0] if top else "films")}
+        if name == "pseudo_interactions_cold_item":
+            item = data["item"]["item_id"]
+            return {"users": [{"user_id": c["user_id"], "confidence": "high"}
+                              for c in data["candidates"] if (c["user_id"], item) in pairs]}
+        if name == "pseudo_interactions_cold_user":
+            user = data["user"]["user_id"]
+            return {"positives": [{"item_id": c["item_id"], "confidence": "high"}
+                                  for c in data["candidates"] if (user, c["item_id"]) in pairs],
+                    "negatives": []}
+        raise AssertionError(f"unexpected request {name}")
+
+    return fn
+
+
+def pairs_of(folder: Path) -> set[tuple[str, str]]:
+    """Every observed (user_id, item_id) pair of a dataset folder, as strings."""
+    inter = pd.read_csv(folder / "interactions.csv")
+    return set(zip(inter["user_id"].astype(str), inter["item_id"].astype(str), strict=True))
+
+
+class TruthFake(FakeProvider):
+    """A FakeProvider answering from the dataset folder in ``TruthFake.folder``
+    (used where a provider is built by name, e.g. through the CLI)."""
+
+    folder: Path | None = None
+    instances: list[TruthFake] = []
+
+    def __init__(self, model: str = "fake", **kw: Any) -> None:
+        assert TruthFake.folder is not None, "set TruthFake.folder first"
+        super().__init__(fn=truth_answer(pairs_of(TruthFake.folder)), model=model, **kw)
+        TruthFake.instances.append(self)
