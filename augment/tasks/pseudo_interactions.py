@@ -139,17 +139,26 @@ class PseudoInteractions:
         hist = inter.sort_values(order, ascending=False, kind="stable") if order else inter.iloc[::-1]
         self._hist = {u: (list(g["item_id"]), list(g["weight"]))
                       for u, g in hist.groupby("user_id", sort=False)}
+        self._cards: dict[Any, dict[str, Any]] = {}
         self._owners = {i: set(g) for i, g in inter.groupby("item_id", sort=False)["user_id"]}
 
     # -- descriptions -----------------------------------------------------------------------
     def _user_card(self, user_id: Any) -> dict[str, Any]:
-        card: dict[str, Any] = {"user_id": str(user_id)}
+        card = self._cards.get(user_id)
+        if card is not None:
+            return card
+        card = {"user_id": str(user_id)}
         if user_id in self._profiles:
             card["profile"] = self._profiles[user_id]
         items, weights = self._hist.get(user_id, ([], []))
-        liked = [self._texts.get(i, {}).get("title", str(i))
-                 for i, w in zip(items, weights, strict=True) if w > 0][: self.history_items]
+        liked: list[str] = []
+        for i, w in zip(items, weights, strict=True):
+            if len(liked) >= self.history_items:
+                break
+            if w > 0:
+                liked.append(self._texts.get(i, {}).get("title", str(i)))
         card["recently_liked"] = liked
+        self._cards[user_id] = card
         return card
 
     def _item_card(self, item_id: Any) -> dict[str, Any]:

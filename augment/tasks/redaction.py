@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["redact", "Redactor", "REDACTION_PATTERNS"]
 
@@ -77,6 +78,10 @@ class Redactor:
 _DEFAULT = Redactor()
 
 
+@lru_cache(maxsize=65536)
 def redact(text: str) -> str:
-    """``text`` with e-mails, phone numbers, URL credentials and IP addresses replaced."""
+    """``text`` with e-mails, phone numbers, URL credentials and IP addresses replaced.
+
+    Cached: catalog strings (titles, genres) repeat across many prompts.
+    """
     return _DEFAULT(text)

@@ -97,7 +97,8 @@ def _truth_answerer(dataset: Dataset, noise: float = 0.0, seed: int = 0
                 if rng.random() < noise:
                     truth = rng.random() < 0.3
                 (pos if truth else neg).append({"item_id": c["item_id"], "confidence": "medium"})
-            return {"positives": pos, "negatives": neg[:5]}
+            keep = sorted(rng.permutation(len(neg))[:5]) if neg else []  # order-blind sample
+            return {"positives": pos, "negatives": [neg[j] for j in keep]}
         raise AssertionError(f"unexpected request {request.schema_name}")
 
     return fn

@@ -33,3 +33,22 @@ def test_pseudo_interactions_beat_content_and_gain_shrinks_with_noise(item_split
     # the truth fake ignores order: picks agree across shuffles, no first-third excess
     assert bias["agreement_jaccard"] == 1.0
     assert abs(bias["first_third_share"] - bias["first_third_expected"]) < 0.1
+
+
+def test_pseudo_interactions_help_cold_users_too(synthetic, run_items, truth_answerer):
+    from augment.splits import split
+    user_split = split(synthetic[0], "user-cold", seed=0, k=3)
+    task = PseudoInteractions(user_split.train, cold_users=sorted(user_split.cold_users),
+                              n_candidates=40, n_repeats=3, seed=0)
+    gains = []
+    for noise in (0.0, 0.9):
+        result = run_items(task.work_items(), truth_answerer(user_split.dataset, noise=noise))
+        assert not result.failures
+        models = {**fit_baselines(user_split, seed=0, als=ALS, include=["als"]),
+                  **augmented_variants(user_split, result.records, seed=0, als=ALS,
+                                       include=["als+pseudo"])}
+        cold = {name: m["cold"]["ndcg@10"]
+                for name, m in evaluate(user_split, models, k=(10,))["models"].items()}
+        gains.append(cold["als+pseudo"] - cold["als"])
+    assert gains[0] > 0.1, gains
+    assert gains[0] > gains[1] + 0.1, gains
