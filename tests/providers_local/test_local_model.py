@@ -85,7 +85,7 @@ def test_same_request_same_answer_and_concurrent_calls(smollm2_provider):
     req = item_request("Toy Story (1995)", temperature=0.8, seed=7)
 
     async def three():
-        other = LocalProvider(n_threads=2)  # shares the loaded model
+        other = LocalProvider(n_threads=1)  # shares the loaded model
         return await asyncio.gather(smollm2_provider.complete(req), other.complete(req),
                                     smollm2_provider.complete(item_request("Alien (1979)")))
 
@@ -95,7 +95,7 @@ def test_same_request_same_answer_and_concurrent_calls(smollm2_provider):
 
 
 def test_context_overflow_is_a_permanent_error_with_a_fix(smollm2_provider):
-    small = LocalProvider(n_ctx=128, n_threads=2)
+    small = LocalProvider(n_ctx=128, n_threads=1)
     req = item_request("Heat (1995) " + "a very long description " * 60)
     with pytest.raises(PermanentProviderError, match="raise n_ctx"):
         asyncio.run(small.complete(req))
