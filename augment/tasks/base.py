@@ -183,7 +183,7 @@ def item_texts(items: pd.DataFrame, *, columns: Sequence[str] | None = None,
         fields: dict[str, Any] = {}
         for c in cols:
             v = row[c]
-            if v is None or (isinstance(v, float) and pd.isna(v)) or v == "":
+            if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)) or v == "":
                 continue
             if isinstance(v, str):
                 if c in ("genres", "tags"):
@@ -216,7 +216,7 @@ def describe_fields(schema: Mapping[str, Any]) -> str:
     lines = []
     required = set(schema.get("required", []))
     for name, prop in schema.get("properties", {}).items():
-        bits = [prop.get("description", "").strip()]
+        bits = [prop.get("description", "").strip().rstrip(".")]
         inner = prop.get("items", {}) if prop.get("type") == "array" else prop
         if "enum" in inner:
             bits.append("allowed values: " + ", ".join(map(str, inner["enum"])))

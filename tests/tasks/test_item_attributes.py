@@ -139,3 +139,24 @@ def test_bad_configuration_says_what_to_do(catalog, tmp_path):
         ItemAttributes(catalog, schema=str(tmp_path / "nope.schema.json"))
     with pytest.raises(SchemaError, match="object"):
         ItemAttributes(catalog, schema={"type": "string"})
+
+
+def test_item_texts_split_lists_and_drop_missing_values():
+    from augment.tasks.base import item_texts
+    items = pd.DataFrame({"item_id": [1, 2], "title": ["A", "B"],
+                          "genres": ["Drama|(no genres listed)", ""],
+                          "tags": ["funny;dark", None],
+                          "year": pd.array([1999, None], dtype="Int64")})
+    texts = item_texts(items)
+    assert texts[1] == {"title": "A", "genres": ["Drama"], "tags": ["funny", "dark"],
+                        "year": 1999}
+    assert texts[2] == {"title": "B"}
+
+
+def test_every_task_follows_the_task_protocol(catalog):
+    from augment.tasks import PseudoInteractions, Task, UserProfiles
+    for task in (ItemAttributes(catalog), UserProfiles(catalog),
+                 PseudoInteractions(catalog, cold_items=[5])):
+        assert isinstance(task, Task)
+        assert task.prompt_version.startswith(task.name)
+        assert all(i.meta["task"] == task.name for i in task.work_items())
