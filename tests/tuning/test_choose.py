@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from augment.errors import ConfigError
@@ -99,3 +100,33 @@ def test_enrich_options_of_a_positive_choice(clustered_split):
 def test_bad_arguments(clustered_split, kw):
     with pytest.raises(ConfigError):
         choose_enrichment(clustered_split, [], **kw)
+
+
+@pytest.mark.parametrize("cold_items", ["zero", "mapping"])
+@pytest.mark.parametrize("on", ["valid", "test"])
+def test_ranking_metrics_equal_the_protocol(clustered_split, cold_items, on):
+    from augment.recommend import ALSRecommender
+    from augment.tuning import ranking_metrics
+
+    model = ALSRecommender(**ALS, cold_items=cold_items).fit(clustered_split.train)
+    full = evaluate(clustered_split, {"m": model}, k=(5, 20), on=on)["models"]["m"]
+    fast = ranking_metrics(clustered_split, model, k=(5, 20), on=on,
+                           include=("cold", "warm", "all"))
+    for k in (5, 20):
+        for seg in ("cold", "warm", "all"):
+            for m in ("recall", "ndcg"):
+                assert fast[seg][f"{m}@{k}"] == full[seg][f"{m}@{k}"]
+
+
+def test_auto_variants_reuses_the_chosen_model_identically(clustered_split):
+    from augment.enrich import augmented_variants
+
+    records = pseudo_records(clustered_split, junk=False)
+    models, choice = auto_variants(clustered_split, records, als=ALS, weights=(0.0, 0.3),
+                                   denoise_quantiles=(None,))
+    assert choice.weight == 0.3 and set(models) == {"als+attributes", "als+pseudo",
+                                                    "als+augmented"}
+    again = augmented_variants(clustered_split, records, als=ALS,
+                               enrich_options=choice.enrich_options, include=["als+augmented"])
+    np.testing.assert_array_equal(models["als+augmented"].item_factors,
+                                  again["als+augmented"].item_factors)
