@@ -12,6 +12,7 @@ Dataset and turns the engine's records back into a DataFrame:
 from augment.tasks.base import DATA_RULES, Task, data_block, load_task_schema, schema_id
 from augment.tasks.item_attributes import (
     ItemAttributes,
+    attributes_frame,
     dataset_genres,
     item_attributes_schema,
     split_batch_records,
@@ -19,7 +20,7 @@ from augment.tasks.item_attributes import (
 from augment.tasks.pseudo_interactions import PseudoInteractions, check_picks
 from augment.tasks.redaction import Redactor, redact
 from augment.tasks.retrieval import ItemCandidates, UserCandidates, item_text_matrix
-from augment.tasks.user_profiles import UserProfiles, user_profile_schema
+from augment.tasks.user_profiles import UserProfiles, profiles_frame, user_profile_schema
 from augment.tasks.votes import aggregate_votes, position_bias
 
 __all__ = [
@@ -32,8 +33,10 @@ __all__ = [
     "item_attributes_schema",
     "dataset_genres",
     "split_batch_records",
+    "attributes_frame",
     "UserProfiles",
     "user_profile_schema",
+    "profiles_frame",
     "PseudoInteractions",
     "check_picks",
     "aggregate_votes",

@@ -38,7 +38,8 @@ from augment.tasks.base import (
     with_enum,
 )
 
-__all__ = ["ItemAttributes", "item_attributes_schema", "dataset_genres", "split_batch_records"]
+__all__ = ["ItemAttributes", "item_attributes_schema", "dataset_genres", "split_batch_records",
+           "attributes_frame"]
 
 NAME = "item_attributes"
 PROMPT_VERSION = "item_attributes/1"

@@ -35,7 +35,7 @@ from augment.tasks.base import (
 )
 from augment.tasks.item_attributes import dataset_genres
 
-__all__ = ["UserProfiles", "user_profile_schema"]
+__all__ = ["UserProfiles", "user_profile_schema", "profiles_frame"]
 
 NAME = "user_profiles"
 PROMPT_VERSION = "user_profiles/1"
