@@ -107,10 +107,19 @@ def pairs_of(folder: Path) -> set[tuple[str, str]]:
 
 class TruthFake(FakeProvider):
     """A FakeProvider answering from the dataset folder in ``TruthFake.folder``
-    (used where a provider is built by name, e.g. through the CLI)."""
+    (used where a provider is built by name, e.g. through the CLI). With
+    ``interrupt_at = n``, the n-th request over all instances raises KeyboardInterrupt."""
 
     folder: Path | None = None
     instances: list[TruthFake] = []
+    interrupt_at: int | None = None
+    received = 0
+
+    async def complete(self, request: Request) -> Any:
+        TruthFake.received += 1
+        if TruthFake.interrupt_at is not None and TruthFake.received == TruthFake.interrupt_at:
+            raise KeyboardInterrupt
+        return await super().complete(request)
 
     def __init__(self, model: str = "fake", **kw: Any) -> None:
         assert TruthFake.folder is not None, "set TruthFake.folder first"
