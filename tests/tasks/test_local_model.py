@@ -40,8 +40,8 @@ def movies() -> Dataset:
 
 
 def test_item_attributes_end_to_end(local, movies):
-    task = ItemAttributes(movies, item_ids=[1, 2])
-    result = Engine(local, EngineConfig(progress=False, concurrency=1, max_reasks=2)).run(
+    task = ItemAttributes(movies, item_ids=[1, 2], params={"max_tokens": 150})
+    result = Engine(local, EngineConfig(progress=False, concurrency=1, max_reasks=1)).run(
         task.work_items())
     assert len(result.records) + len(result.failures) == 2
     frame = task.to_frame(result.records)
@@ -56,7 +56,8 @@ def test_item_attributes_end_to_end(local, movies):
 def test_batched_item_attributes_split_into_valid_rows_and_failures(local, movies):
     task = ItemAttributes(movies, item_ids=[1, 2, 3], items_per_request=3,
                           params={"max_tokens": 400})
-    result = Engine(local, EngineConfig(progress=False, concurrency=1)).run(task.work_items())
+    result = Engine(local, EngineConfig(progress=False, concurrency=1, max_reasks=1)).run(
+        task.work_items())
     good, bad = split_batch_records(result.records)
     if result.failures:  # the whole batch failed its shape: every item is accounted for there
         assert result.failures[0]["item_ids"] == [1, 2, 3]
@@ -68,9 +69,9 @@ def test_batched_item_attributes_split_into_valid_rows_and_failures(local, movie
 
 def test_pseudo_interactions_end_to_end(local, movies):
     task = PseudoInteractions(movies, cold_items=[3], cold_users=[12], n_candidates=3,
-                              n_repeats=2)
+                              n_repeats=1, params={"max_tokens": 120})
     items = task.work_items()
-    result = Engine(local, EngineConfig(progress=False, concurrency=1)).run(items)
+    result = Engine(local, EngineConfig(progress=False, concurrency=1, max_reasks=1)).run(items)
     assert len(result.records) + len(result.failures) == len(items)
     assert result.records
     for rec in result.records:
