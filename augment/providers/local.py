@@ -53,7 +53,9 @@ class LocalProvider:
             of a ``.gguf`` file, or an ``http(s)`` URL (downloaded once into the model
             cache; ``sha256`` required).
         n_ctx: Context window in tokens (prompt + answer).
-        n_threads: CPU threads for llama.cpp; ``None`` lets llama.cpp choose.
+        n_threads: CPU threads for generation; ``None`` means half the cores
+            (llama-cpp-python's default). Do not oversubscribe: on a busy machine
+            llama.cpp threads spin-wait and two threads can be 10x slower than one.
         seed: Sampling seed used when the request gives none; each call reseeds, so
             the same request gives the same answer whatever ran before it.
         temperature: Default sampling temperature (a request's ``params`` override it).
