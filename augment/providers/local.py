@@ -65,8 +65,8 @@ class LocalProvider:
         max_array_items: Grammar cap for arrays whose schema sets no ``maxItems``.
         prompt_cache_bytes: When > 0, also keep llama.cpp states of past prompts in a
             RAM cache of this size (helps when requests alternate between prefixes;
-            the built-in reuse of the previous call's prefix needs no cache). Applies
-            when the model is first loaded.
+            the built-in reuse of the previous call's prefix needs no cache). Shared
+            by every provider using the same loaded model.
         unique_enums: For arrays of distinct enum values (``uniqueItems``), use a
             grammar that cannot repeat a value but writes values in the enum's order;
             ``False`` keeps the model's order and lets validation catch repeats.
@@ -87,7 +87,7 @@ class LocalProvider:
                                   key="model")
             model_path = model
         if n_ctx < 64:
-            raise ConfigError(f"n_ctx={n_ctx} is too small; use at least 512", key="n_ctx")
+            raise ConfigError(f"n_ctx={n_ctx} is too small; use 2048 or more", key="n_ctx")
         if max_tokens < 1:
             raise ConfigError(f"max_tokens={max_tokens} must be >= 1", key="max_tokens")
         self._spec = model_path
