@@ -35,7 +35,8 @@ Answers:
 - ``item_attributes`` (single or batch): the item's real genres (limited to the
   schema's genre enum) and tags, each dropped with probability
   ``attribute_drop`` (default ``noise``; one genre is always kept, the schema
-  needs one), and its title as summary.
+  needs one), and its title as summary. The drop is drawn per item (the same
+  for every ``seed``, so cached answers stay valid across seeds).
 
 Every confidence is ``"high"`` (noise is not signalled through confidence).
 """
@@ -201,7 +202,9 @@ class SimulatedProvider:
 
     def _attributes(self, item_id: str, allowed: list[str]) -> dict[str, Any]:
         attrs = self._attrs.get(item_id, {"genres": [], "tags": [], "title": item_id})
-        rng = self._rng("attr", item_id)
+        # drawn per item and drop share only (not ``seed``): cached answers stay right
+        rng = np.random.default_rng([zlib.crc32(f"attr:{item_id}".encode()),
+                                     int(self.attribute_drop * 1000)])
         genres = [g for g in attrs["genres"] if not allowed or g in allowed]
         if not genres:
             genres = [allowed[0]] if allowed else ["unknown"]
