@@ -65,6 +65,12 @@ def _enum(schema: dict, *path: str) -> list[str] | None:
     return node.get("enum")
 
 
+def _attributes(item: dict[str, Any], allowed: Any) -> dict[str, Any]:
+    genres = [g for g in item.get("genres", []) if g in allowed] or [allowed[0]]
+    return {"genres": genres[:5], "tags": [item.get("description", "film")[:30]],
+            "summary": f"A {genres[0].lower()} film."}
+
+
 def truth_answer(pairs: set[tuple[str, str]]):
     """``fn(request)`` answering item attributes, user profiles and pseudo-interactions;
     pseudo-interaction picks are the true held-out pairs ``(user_id, item_id)``."""
@@ -74,9 +80,10 @@ def truth_answer(pairs: set[tuple[str, str]]):
         name = request.schema_name
         if name == "item_attributes":
             allowed = _enum(request.schema, "properties", "genres", "items") or CLUSTERS
-            genres = [g for g in data.get("genres", []) if g in allowed] or [allowed[0]]
-            return {"genres": genres, "tags": [data.get("description", "film")[:30]],
-                    "summary": f"A {genres[0].lower()} film."}
+            return _attributes(data, allowed)
+        if name == "item_attributes_batch":
+            return {"items": [{"item_id": e["item_id"], **_attributes(e, CLUSTERS)}
+                              for e in data["items"]]}
         if name == "user_profiles":
             counts: dict[str, int] = {}
             for entry in data["history"]:
@@ -107,10 +114,13 @@ def pairs_of(folder: Path) -> set[tuple[str, str]]:
 
 class TruthFake(FakeProvider):
     """A FakeProvider answering from the dataset folder in ``TruthFake.folder``
-    (used where a provider is built by name, e.g. through the CLI). With
+    (used where a provider is built by name, e.g. through the CLI), or from
+    ``TruthFake.pairs``. With
     ``interrupt_at = n``, the n-th request over all instances raises KeyboardInterrupt."""
 
     folder: Path | None = None
+    pairs: set[tuple[str, str]] | None = None
+    """Truth pairs to answer from instead of ``folder`` (e.g. MovieLens's)."""
     instances: list[TruthFake] = []
     interrupt_at: int | None = None
     received = 0
@@ -122,6 +132,9 @@ class TruthFake(FakeProvider):
         return await super().complete(request)
 
     def __init__(self, model: str = "fake", **kw: Any) -> None:
-        assert TruthFake.folder is not None, "set TruthFake.folder first"
-        super().__init__(fn=truth_answer(pairs_of(TruthFake.folder)), model=model, **kw)
+        pairs = TruthFake.pairs
+        if pairs is None:
+            assert TruthFake.folder is not None, "set TruthFake.folder or TruthFake.pairs first"
+            pairs = pairs_of(TruthFake.folder)
+        super().__init__(fn=truth_answer(pairs), model=model, **kw)
         TruthFake.instances.append(self)
