@@ -34,23 +34,43 @@ class EnrichmentChoice:
     """The enrichment settings a run used, and how they were chosen."""
 
     weight: float
-    denoise_quantile: float
+    """Weight of a generated positive (0 = generated interactions left out)."""
+    denoise_quantile: float | None
+    """Share of the least plausible generated interactions dropped (None = keep all)."""
     chosen_by: str
     """``"job"`` (numeric weight in the job), ``"auto"`` (tuned on validation),
     ``"fallback"`` (auto requested, tuner unavailable) or ``"unused"`` (no pseudo-interactions)."""
     table: list[dict[str, Any]] = field(default_factory=list)
     """The tuner's candidates and their validation scores (auto only)."""
+    reason: str = ""
+    """Why (auto only)."""
+    negative_weight: float | None = None
+    """Weight of a generated negative (None = the same as ``weight``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"weight": self.weight, "denoise_quantile": self.denoise_quantile,
-                "chosen_by": self.chosen_by, "table": self.table}
+                "chosen_by": self.chosen_by, "reason": self.reason, "table": self.table}
+
+    def select(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """``records`` without pseudo-interactions when the weight is 0."""
+        if self.weight > 0:
+            return list(records)
+        return [r for r in records if r.get("task") != "pseudo_interactions"]
+
+    def enrich_options(self, cfg: JobConfig) -> dict[str, Any]:
+        """Keyword arguments of ``augment.enrich.enrich`` (job confidence weights kept)."""
+        opts = cfg.enrich.enrich_options(self.weight if self.weight > 0 else FALLBACK_WEIGHT)
+        opts["denoise_quantile"] = self.denoise_quantile or None
+        opts["negative_weight"] = (self.negative_weight if self.negative_weight is not None
+                                   else opts["pseudo_weight"])
+        return opts
 
 
 def choose_weight(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, Any]]
                   ) -> EnrichmentChoice:
     """The job's weight, or for ``"auto"`` the one ``augment.tuning.choose_enrichment`` picks
     on the validation interactions (only when there are pseudo-interactions to weigh)."""
-    denoise = float(cfg.enrich.denoise_quantile)
+    denoise = cfg.enrich.denoise_quantile or None
     if cfg.enrich.weight != "auto":
         return EnrichmentChoice(float(cfg.enrich.weight), denoise, "job")
     if not any(r.get("task") == "pseudo_interactions" for r in records):
@@ -63,8 +83,12 @@ def choose_weight(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, A
         return EnrichmentChoice(FALLBACK_WEIGHT, denoise, "fallback")
     log.info("tuning the pseudo-interaction weight on the validation interactions")
     choice = choose_enrichment(split, list(records), seed=cfg.split.seed, als=cfg.als.params())
-    return EnrichmentChoice(float(choice.weight), float(choice.denoise_quantile), "auto",
-                            [dict(row) for row in (getattr(choice, "table", None) or [])])
+    if choice.weight <= 0:
+        log.warning("enrich.weight = 'auto' left the generated interactions out: %s",
+                    choice.reason)
+    return EnrichmentChoice(float(choice.weight), choice.denoise_quantile, "auto",
+                            [dict(row) for row in choice.table], choice.reason,
+                            negative_weight=choice.negative_ratio * choice.weight)
 
 
 def _variants(records: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -81,13 +105,12 @@ def evaluate_job(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, An
     als = cfg.als.params()
     log.info("fitting baselines")
     models: dict[str, Any] = fit_baselines(split, seed=seed, als=als)
-    names = _variants(records)
+    used = choice.select(records)
+    names = _variants(used)
     if names:
         log.info("fitting augmented models: %s", ", ".join(names))
-        models.update(augmented_variants(
-            split, records, seed, als=als, include=names,
-            enrich_options=cfg.enrich.enrich_options(choice.weight)
-            | {"denoise_quantile": choice.denoise_quantile or None}))
+        models.update(augmented_variants(split, used, seed, als=als, include=names,
+                                         enrich_options=choice.enrich_options(cfg)))
     log.info("evaluating %d models on the test interactions", len(models))
     return evaluate(split, models, k=cfg.evaluation.k, seed=seed)
 
@@ -113,9 +136,8 @@ def export_enriched(cfg: JobConfig, split: Split, records: Sequence[Mapping[str,
     ``interactions.parquet`` (``source`` = observed / generated), and the item and
     user features in long form (id, feature, value).
     """
-    opts = cfg.enrich.enrich_options(choice.weight) | {
-        "denoise_quantile": choice.denoise_quantile or None}
-    data = enrich(split.train, records, seed=cfg.split.seed, **opts)
+    data = enrich(split.train, choice.select(records), seed=cfg.split.seed,
+                  **choice.enrich_options(cfg))
     names = data.feature_names or {}
     item_x = _long(data.item_features, data.item_vocab.ids, names.get("item"), "item_id")
     user_x = _long(data.user_features, data.user_vocab.ids, names.get("user"), "user_id")

@@ -66,7 +66,7 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         generated = generate(cfg, sp, run, pool, progress=progress)
         records = generated.all_records()
         choice = choose_weight(cfg, sp, records)
-        log.info("enrichment: weight %.3g, denoise quantile %.3g (%s)", choice.weight,
+        log.info("enrichment: weight %s, denoise quantile %s (%s)", choice.weight,
                  choice.denoise_quantile, choice.chosen_by)
         metrics = evaluate_job(cfg, sp, records, choice)
         run.write_metrics(metrics)
