@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import write_job
+from cli_helpers import write_job
 
 from augment.jobs import RunDir
 

@@ -138,3 +138,69 @@ class TruthFake(FakeProvider):
             pairs = pairs_of(TruthFake.folder)
         super().__init__(fn=truth_answer(pairs), model=model, **kw)
         TruthFake.instances.append(self)
+
+
+def job_text(folder: Path, *, provider: str = "fake", weight: str = "0.5",
+             extra: str = "", items: int = 20, users: int = 12, pseudo: int = 12,
+             concurrency: int = 2) -> str:
+    """A small job over ``folder`` with all three tasks (fast ALS)."""
+    return f"""
+name = "synthetic"
+[data]
+source = "{folder}"
+[tasks.item_attributes]
+provider = "{provider}"
+sample = {items}
+[tasks.user_profiles]
+provider = "{provider}"
+sample = {users}
+[tasks.pseudo_interactions]
+provider = "{provider}"
+sample = {pseudo}
+n_repeats = 2
+n_candidates = 15
+[engine]
+concurrency = {concurrency}
+{extra}
+[enrich]
+weight = {weight}
+[als]
+factors = 64
+iterations = 15
+"""
+
+
+class FakeFactory:
+    """A provider_factory handing out truth-answering FakeProviders; keeps them all."""
+
+    def __init__(self, folder: Path, *, fail_after: int | None = None,
+                 exc: BaseException | None = None, name: str = "fake",
+                 model: str = "fake") -> None:
+        self.pairs = pairs_of(folder)
+        self.fakes: list[FakeProvider] = []
+        self.fail_after = fail_after
+        self.exc = exc
+        self.name, self.model = name, model
+        self.answered = 0
+        self.answered_keys: list[str] = []
+
+    def __call__(self, task_cfg) -> FakeProvider:
+        answer = truth_answer(self.pairs)
+
+        def fn(request):
+            if self.fail_after is not None and self.answered >= self.fail_after:
+                raise self.exc or KeyboardInterrupt()
+            self.answered += 1
+            self.answered_keys.append(request.key(self.name, self.model))
+            return answer(request)
+
+        fake = FakeProvider(fn=fn, name=self.name, model=self.model)
+        self.fakes.append(fake)
+        return fake
+
+    @property
+    def requests(self):
+        return [r for f in self.fakes for r in f.history]
+
+    def request_keys(self) -> list[str]:
+        return [r.key(f.name, f.model) for f in self.fakes for r in f.history]

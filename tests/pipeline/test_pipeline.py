@@ -15,7 +15,7 @@ from augment.pipeline import run_job
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory, data_folder):
     """One finished run shared by the read-only tests of this module."""
-    from conftest import FakeFactory, job_text
+    from pipeline_fakes import FakeFactory, job_text
 
     from augment.jobs import parse_job
 
