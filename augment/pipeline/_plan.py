@@ -15,7 +15,9 @@ from the engine store):
   profiles describe them in the pseudo-interaction prompts), then random users.
 - ``pseudo_interactions``: cold items (item-cold) or cold users (user-cold), in
   the same seeded order as above, so the cold items that get attributes are the
-  ones that get pseudo-interactions.
+  ones that get pseudo-interactions. The pick lists of the shipped schemas are
+  bounded by ``n_candidates`` (nobody can pick more candidates than shown), which
+  also bounds what a grammar-constrained local model may write.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ import pandas as pd
 from augment.jobs.config import JobConfig, TaskConfig
 from augment.splits import Split
 from augment.tasks import ItemAttributes, PseudoInteractions, UserProfiles
-from augment.tasks.base import py_id
+from augment.tasks.base import load_task_schema, py_id
 from augment.tasks.retrieval import UserCandidates, item_text_matrix
 
-__all__ = ["item_targets", "user_targets", "pseudo_targets", "build_task", "seeded_order"]
+__all__ = ["item_targets", "user_targets", "pseudo_targets", "build_task", "seeded_order",
+           "pseudo_schemas"]
 
 
 def seeded_order(ids: Sequence[Any], seed: int, stream: int) -> list[Any]:
@@ -89,6 +92,18 @@ def user_targets(split: Split, sample: int | None, seed: int, *,
     return order if sample is None else order[:sample]
 
 
+def pseudo_schemas(n_candidates: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The shipped cold-item and cold-user schemas with pick lists of at most
+    ``n_candidates`` entries."""
+    item = load_task_schema("pseudo_interactions_cold_item")
+    user = load_task_schema("pseudo_interactions_cold_user")
+    for schema, lists in ((item, ("users",)), (user, ("positives", "negatives"))):
+        for name in lists:
+            prop = schema["properties"][name]
+            prop["maxItems"] = min(int(prop.get("maxItems", n_candidates)), n_candidates)
+    return item, user
+
+
 def build_task(name: str, cfg: JobConfig, split: Split, *,
                attributes: pd.DataFrame | None = None,
                profiles: pd.DataFrame | None = None) -> Any:
@@ -109,7 +124,9 @@ def build_task(name: str, cfg: JobConfig, split: Split, *,
         return UserProfiles(split.train, user_ids=users, attributes=attributes, params=params)
     if name == "pseudo_interactions":
         items, users = pseudo_targets(split, tc.sample, seed)
+        item_schema, user_schema = pseudo_schemas(tc.n_candidates)
         return PseudoInteractions(split.train, cold_items=items, cold_users=users,
+                                  item_schema=item_schema, user_schema=user_schema,
                                   n_candidates=tc.n_candidates, n_repeats=tc.n_repeats,
                                   seed=seed, attributes=attributes, profiles=profiles,
                                   params=params)

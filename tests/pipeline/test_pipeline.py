@@ -197,3 +197,16 @@ def test_bad_data_source_is_a_config_error_and_leaves_no_folder(tmp_path):
     with pytest.raises(ConfigError, match="data.source"):
         run_job(job, out=tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_pick_lists_are_bounded_by_the_candidates_shown():
+    from augment.pipeline._plan import pseudo_schemas
+    from augment.schemas import validate
+
+    item, user = pseudo_schemas(3)
+    assert item["properties"]["users"]["maxItems"] == 3
+    assert user["properties"]["positives"]["maxItems"] == 3
+    assert user["properties"]["negatives"]["maxItems"] == 3
+    picks = [{"user_id": str(i), "confidence": "low"} for i in range(4)]
+    assert validate({"users": picks[:3]}, item) == []
+    assert validate({"users": picks}, item)
