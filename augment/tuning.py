@@ -1,27 +1,31 @@
 """Safe defaults for enrichment: choose how much generated data to trust, on validation only.
 
-``choose_enrichment(split, records)`` fits one ALS model per candidate
-(weight of the generated interactions x denoising quantile) on ``split.train``
-enriched with ``records`` and scores each on the split's *validation*
-interactions (``split.valid``, segments ``cold`` and ``warm``); the test set is
-never read. The rule:
+``choose_enrichment(split, records)`` fits one ALS model per candidate on
+``split.train`` enriched with ``records`` and scores each on the split's
+*validation* interactions (``split.valid``, segments ``cold`` and ``warm``); the
+test set is never read. Candidates, in order:
 
-1. the unaugmented pipeline (weight 0: no generated interactions, the other
-   records still used) is always a candidate and is the baseline;
-2. a candidate is *eligible* when its warm validation metric is not below the
-   baseline's by more than ``max_warm_drop`` (2%, relative);
-3. among eligible candidates the best cold validation metric wins; it must beat
-   the baseline by ``min_gain`` (relative) or the baseline stays; ties go to the
-   smaller weight, then to no denoising.
+1. no generated data at all (the unaugmented model: the *baseline*);
+2. the generated item attributes / user profiles only (when there are any);
+3. the better of 1 and 2, plus the generated interactions at each weight x
+   denoising quantile.
+
+A candidate is *eligible* when its warm validation metric is not below the
+baseline's by more than ``max_warm_drop`` (2%, relative). Among eligible
+candidates the best cold validation metric wins; it must beat the baseline by
+``min_gain`` (2%, relative: a chance gain on a small validation set is not
+evidence) or the baseline stays; ties go to the earlier candidate (no
+attributes, smaller weight, no denoising). Step 3 uses attributes only when
+step 2 beat step 1 by the same margin.
 
 So a model that writes junk cannot make the recommender worse than not using
-its interactions, up to the noise of the validation set.
+what it wrote, up to the noise of the validation set.
 
 The default weights are (0, 0.3, 1, 3): :class:`~augment.recommend.ALSRecommender`
-gives an interaction confidence ``alpha * weight`` (alpha 5 by default) and
-``implicit`` adds ``confidence - 1`` to the item's normal equations, so a weight
-below ``1 / alpha`` counts for *less* than a missing pair; on MovieLens item-cold
-weight 0.1 made cold recall worse than no generated data at all.
+gives an interaction confidence ``alpha * weight`` and ``implicit`` adds
+``confidence - 1`` to the normal equations, so a weight at or below ``1 / alpha``
+counts for no more than a missing pair (with alpha 5, weight 0.1 made MovieLens
+item-cold recall worse than no generated data at all).
 
 ```python
 from augment.tuning import choose_enrichment, auto_variants
@@ -77,6 +81,8 @@ class EnrichmentChoice:
     """Generated negatives weigh ``negative_ratio * weight``."""
     reason: str = ""
     """Why this candidate won (for reports)."""
+    attributes: bool = True
+    """Use the generated item attributes / user profiles (False: they did not help)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form context (split kind, seed, number of generated records...)."""
 
@@ -93,23 +99,25 @@ class EnrichmentChoice:
                 "denoise_quantile": self.denoise_quantile}
 
     def select(self, records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        """``records`` without the pseudo-interaction ones when the weight is 0."""
-        return select_records(records, self.weight)
+        """``records`` without the pseudo-interaction ones when the weight is 0 and without
+        the attribute/profile ones when they were not chosen."""
+        return select_records(records, self.weight, attributes=self.attributes)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable summary."""
         return {"weight": self.weight, "denoise_quantile": self.denoise_quantile,
+                "attributes": self.attributes,
                 "metric": self.metric, "baseline": dict(self.baseline),
                 "table": [dict(r) for r in self.table], "reason": self.reason, **self.extra}
 
 
-def select_records(records: Iterable[Mapping[str, Any]], weight: float
-                   ) -> list[Mapping[str, Any]]:
-    """All ``records``, or those that are not pseudo-interactions when ``weight <= 0``."""
-    records = list(records)
-    if weight > 0:
-        return records
-    return [r for r in records if r.get("task") != PSEUDO_TASK]
+def select_records(records: Iterable[Mapping[str, Any]], weight: float, *,
+                   attributes: bool = True) -> list[Mapping[str, Any]]:
+    """``records`` without pseudo-interactions when ``weight <= 0`` and without item
+    attributes / user profiles when not ``attributes``."""
+    return [r for r in records
+            if (weight > 0 or r.get("task") != PSEUDO_TASK)
+            and (attributes or r.get("task") == PSEUDO_TASK)]
 
 
 def _parse_metric(metric: str, k: int) -> tuple[str, int]:
@@ -237,7 +245,7 @@ def choose_enrichment(split: Split, records: Iterable[Mapping[str, Any]], *, see
                       weights: Sequence[float] = (0.0, 0.3, 1.0, 3.0),
                       denoise_quantiles: Sequence[float | None] = (None, 0.2),
                       metric: str = "recall@20", k: int = 20,
-                      max_warm_drop: float = 0.02, min_gain: float = 0.0,
+                      max_warm_drop: float = 0.02, min_gain: float = 0.02,
                       negative_ratio: float = 1.0) -> EnrichmentChoice:
     """Pick the generated-interaction weight and denoising quantile on validation data.
 
@@ -266,45 +274,58 @@ def _choose(split: Split, records: list[Mapping[str, Any]], *, seed: int,
     if any(q is not None and not 0 <= q < 1 for q in denoise_quantiles):
         raise ConfigError("denoise quantiles must be None or within [0, 1)",
                           key="denoise_quantiles")
-    has_pseudo = any(r.get("task") == PSEUDO_TASK for r in records)
-    candidates: list[tuple[float, float | None]] = [(0.0, None)]
-    if has_pseudo:
-        for w in sorted({float(w) for w in weights if w > 0}):
-            for q in dict.fromkeys(None if not q else float(q) for q in denoise_quantiles):
-                candidates.append((w, q))
-    content = enrich(split.train, split_batch_records(select_records(records, 0))[0], seed=seed)
     pseudo = [r for r in records if r.get("task") == PSEUDO_TASK]
+    content_records = split_batch_records(select_records(records, 0))[0]
+    grid = [(float(w), None if not q else float(q))
+            for w in sorted({w for w in weights if w > 0}) for q in dict.fromkeys(
+                None if not q else float(q) for q in denoise_quantiles)] if pseudo else []
     table: list[dict[str, Any]] = []
     fitted: list[ALSRecommender] = []
-    for w, q in candidates:
+
+    def candidate(content: Dataset, attributes: bool, w: float, q: float | None) -> None:
         model = _fit(content, pseudo, w, q, negative_ratio, seed, als)
-        fitted.append(model)
         scores = _validation_scores(split, model, metric, mk)
-        table.append({"weight": w, "quantile": q, "cold": scores["cold"],
-                      "warm": scores["warm"]})
-        log.info("enrichment candidate weight=%s quantile=%s: cold %s=%s, warm %s=%s",
-                 w, q, metric, scores["cold"], metric, scores["warm"])
+        fitted.append(model)
+        table.append({"attributes": attributes, "weight": w, "quantile": q,
+                      "cold": scores["cold"], "warm": scores["warm"]})
+        log.info("enrichment candidate attributes=%s weight=%s quantile=%s: cold %s=%s, "
+                 "warm %s=%s", attributes, w, q, metric, scores["cold"], metric,
+                 scores["warm"])
+
+    # 1. without generated interactions: no generated data at all (the baseline), then
+    #    with the generated attributes/profiles
+    contents = {False: enrich(split.train, [], seed=seed)}
+    if content_records:
+        contents[True] = enrich(split.train, content_records, seed=seed)
+    for attributes, content in contents.items():
+        candidate(content, attributes, 0.0, None)
     base = table[0]
     base_warm = base["warm"]
     base_cold = base["cold"] if base["cold"] is not None else 0.0
+
+    def eligible(row: dict[str, Any]) -> bool:
+        return row["cold"] is not None and (
+            base_warm is None or row["warm"] is None
+            or row["warm"] >= base_warm * (1 - max_warm_drop) - 1e-12)
+
+    def best_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        best = rows[0]
+        for row in rows[1:]:  # in order: ties keep the earlier (simpler, smaller weight)
+            if eligible(row) and _better(row["cold"], best["cold"] or 0.0):
+                best = row
+        return best if _better(best["cold"] or 0.0, base_cold * (1 + min_gain)) else base
+
+    # 2. the weight grid on top of the better content setting
+    use_attributes = bool(best_of(table)["attributes"])
+    for w, q in grid:
+        candidate(contents[use_attributes], use_attributes, w, q)
     for row in table:
-        row["eligible"] = (row["cold"] is not None and
-                           (base_warm is None or row["warm"] is None
-                            or row["warm"] >= base_warm * (1 - max_warm_drop) - 1e-12))
-    best = base
-    for row in table[1:]:
-        if not row["eligible"]:
-            continue
-        if _better(row["cold"], best["cold"] if best["cold"] is not None else 0.0):
-            best = row  # candidates are in increasing weight order: ties keep the smaller
-    if best is not base and not _better(best["cold"], base_cold * (1 + min_gain)):
-        reason = (f"best cold {metric} {best['cold']} does not beat the unaugmented "
-                  f"{base_cold} by {min_gain:.0%}; generated interactions not used")
-        best = base
-    elif best is base:
-        reason = ("no candidate with generated interactions beat the unaugmented model on "
-                  f"cold validation {metric} within the warm constraint"
-                  if has_pseudo else "no pseudo-interaction records")
+        row["eligible"] = eligible(row)
+    best = best_of(table)
+    if best is base:
+        reason = (f"no candidate with generated data beat the unaugmented model's cold "
+                  f"validation {metric} ({base_cold}) by {min_gain:.0%} within the warm "
+                  "constraint; no generated data used")
     else:
         reason = (f"best cold validation {metric} ({best['cold']} vs {base_cold} unaugmented) "
                   f"with warm within {max_warm_drop:.0%}")
@@ -313,10 +334,10 @@ def _choose(split: Split, records: list[Mapping[str, Any]], *, seed: int,
     choice = EnrichmentChoice(
         weight=best["weight"], denoise_quantile=best["quantile"], table=table,
         baseline={"cold": base["cold"], "warm": base["warm"]}, metric=metric,
-        negative_ratio=negative_ratio, reason=reason,
+        negative_ratio=negative_ratio, reason=reason, attributes=best["attributes"],
         extra={"split": split.kind, "seed": seed})
-    log.info("enrichment choice: weight=%s quantile=%s (%s)", choice.weight,
-             choice.denoise_quantile, reason)
+    log.info("enrichment choice: attributes=%s weight=%s quantile=%s (%s)", choice.attributes,
+             choice.weight, choice.denoise_quantile, reason)
     return choice, fitted[next(i for i, r in enumerate(table) if r["chosen"])]
 
 
@@ -338,7 +359,7 @@ def auto_variants(split: Split, records: Iterable[Mapping[str, Any]], seed: int 
     reused: dict[str, ALSRecommender] = {}
     if choice is None:
         kw = {"weights": (0.0, 0.3, 1.0, 3.0), "denoise_quantiles": (None, 0.2),
-              "metric": "recall@20", "k": 20, "max_warm_drop": 0.02, "min_gain": 0.0,
+              "metric": "recall@20", "k": 20, "max_warm_drop": 0.02, "min_gain": 0.02,
               "negative_ratio": 1.0, **choose_kw}
         choice, model = _choose(split, records, seed=seed, als=als, **kw)
         if "als+augmented" in include and not choice.denoise_quantile:

@@ -18,6 +18,7 @@ from augment.data import Dataset
 from augment.engine import Engine, EngineConfig, WorkItem
 from augment.evaluation.metrics import popularity_percentile
 from augment.providers.base import Provider
+from augment.schemas import load_schema
 from augment.splits import Split
 from augment.tasks import (
     ItemAttributes,
@@ -54,13 +55,26 @@ class CachedCardsPseudo(PseudoInteractions):
 
 def pseudo_task(sp: Split, *, cold_items: Iterable[Any] | None = None,
                 cold_users: Iterable[Any] | None = None, n_candidates: int = 30,
-                n_repeats: int = 3, history_items: int = 5, seed: int = 0) -> CachedCardsPseudo:
-    """Pseudo-interaction requests for the split's cold targets (or the given subset)."""
+                n_repeats: int = 3, history_items: int = 5, max_picks: int | None = None,
+                seed: int = 0) -> CachedCardsPseudo:
+    """Pseudo-interaction requests for the split's cold targets (or the given subset).
+
+    ``max_picks`` lowers the schemas' ``maxItems`` (a small local model otherwise
+    lists ids until its token limit cuts the answer).
+    """
     items = sorted(sp.cold_items) if cold_items is None else list(cold_items)
     users = sorted(sp.cold_users) if cold_users is None else list(cold_users)
+    schemas: dict[str, Any] = {}
+    if max_picks is not None:
+        item_schema = load_schema("pseudo_interactions_cold_item")
+        item_schema["properties"]["users"]["maxItems"] = max_picks
+        user_schema = load_schema("pseudo_interactions_cold_user")
+        for key in ("positives", "negatives"):
+            user_schema["properties"][key]["maxItems"] = max_picks
+        schemas = {"item_schema": item_schema, "user_schema": user_schema}
     return CachedCardsPseudo(sp.train, cold_items=items, cold_users=users,
                              n_candidates=n_candidates, n_repeats=n_repeats,
-                             history_items=history_items, seed=seed)
+                             history_items=history_items, seed=seed, **schemas)
 
 
 def run_engine(provider: Provider, items: Sequence[WorkItem], store: Path, *, desc: str,

@@ -140,7 +140,10 @@ def _run_local(ds: Dataset, sp: Split, scored: Split, seed: int, als: dict[str, 
     from augment.providers import get_provider
 
     t1 = time.perf_counter()
-    provider = get_provider("local", model_path=args.model_path, n_ctx=4096, seed=seed)
+    # short answers: at most 5 picks (schema) and 256 tokens; a 135M model otherwise
+    # lists ids until max_tokens and the answer is cut
+    provider = get_provider("local", model_path=args.model_path, n_ctx=4096, seed=seed,
+                            max_tokens=256)
     rng = np.random.default_rng([seed, 7])
     col = "item_id" if sp.kind == "item-cold" else "user_id"
     targets = []
@@ -150,8 +153,8 @@ def _run_local(ds: Dataset, sp: Split, scored: Split, seed: int, als: dict[str, 
         targets += rng.choice(ids, n, replace=False).tolist()
     kw = {"cold_items": targets, "cold_users": []} if col == "item_id" else {
         "cold_items": [], "cold_users": targets}
-    task = G.pseudo_task(sp, n_candidates=args.local_candidates, history_items=3, seed=seed,
-                         **kw)
+    task = G.pseudo_task(sp, n_candidates=args.local_candidates, history_items=2, max_picks=5,
+                         seed=seed, **kw)
     store = tmp / f"{sp.kind}-{seed}-local.sqlite"
     pseudo, _, p_stats = G.run_engine(provider, task.work_items(), store, desc="local pseudo",
                                       concurrency=1)
@@ -188,7 +191,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--factors", type=int, default=64)
     p.add_argument("--skip-local", action="store_true", help="no embedded-model rows")
     p.add_argument("--model-path", default=None, help="a GGUF file (default SmolLM2-135M)")
-    p.add_argument("--local-sample", type=int, default=6,
+    p.add_argument("--local-sample", type=int, default=2,
                    help="cold targets per split for the local model (half validation, half test)")
     p.add_argument("--local-candidates", type=int, default=10)
     p.add_argument("--local-seeds", type=int, nargs="+", default=[0])

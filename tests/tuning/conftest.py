@@ -30,7 +30,8 @@ def make_clustered(n_users: int = 240, n_items: int = 300, n_clusters: int = 6,
     inter = pd.DataFrame(rows, columns=["user_id", "item_id", "weight"])
     items = pd.DataFrame({"item_id": np.arange(n_items) + 1000,
                           "title": [f"Film {i}" for i in range(n_items)],
-                          "genres": rng.choice(["Drama", "Comedy", "Action"], n_items)})
+                          "genres": rng.choice(["Drama", "Comedy", "Action"], n_items),
+                          "cluster": item_cluster})
     return Dataset(inter, items, name="clustered")
 
 
@@ -57,6 +58,24 @@ def pseudo_records(sp: Split, *, junk: bool, n_candidates: int = 30, seed: int =
                     "output": {"users": [{"user_id": str(u), "confidence": "high"}
                                          for u in picks]}})
     return out
+
+
+def attribute_records(sp: Split, *, junk: bool, seed: int = 0) -> list[dict[str, Any]]:
+    """Item attributes for every item: its cluster as genre (what titles do not say),
+    or a random cluster (junk)."""
+    rng = np.random.default_rng([seed, 99])  # not the catalog's own stream
+    cluster = item_clusters(sp.dataset)
+    out = []
+    for item in sp.dataset.items["item_id"]:
+        c = int(rng.integers(0, 6)) if junk else cluster[item]
+        out.append({"task": "item_attributes", "item_id": item, "key": f"attr:{item}",
+                    "output": {"genres": [f"cluster{c}"], "tags": [], "summary": "A film."}})
+    return out
+
+
+def item_clusters(ds: Dataset) -> dict[Any, int]:
+    """Each item's true cluster (kept in a non-text column of the items table)."""
+    return dict(zip(ds.items["item_id"], ds.items["cluster"], strict=True))
 
 
 @pytest.fixture(scope="session")

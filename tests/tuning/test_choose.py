@@ -11,7 +11,7 @@ from augment.errors import ConfigError
 from augment.evaluation import evaluate, fit_baselines
 from augment.tuning import auto_variants, choose_enrichment, select_records
 
-from .conftest import pseudo_records
+from .conftest import attribute_records, pseudo_records
 
 ALS = {"factors": 16, "iterations": 10}
 
@@ -25,7 +25,7 @@ def test_right_picks_get_a_positive_weight_and_help_on_test(clustered_split):
     records = pseudo_records(clustered_split, junk=False)
     choice = choose_enrichment(clustered_split, records, als=ALS)
     assert choice.weight > 0
-    assert len(choice.table) == 1 + 3 * 2
+    assert len(choice.table) == 1 + 3 * 2  # no attribute records: no attribute candidate
     assert sum(r["chosen"] for r in choice.table) == 1
     chosen = next(r for r in choice.table if r["chosen"])
     assert chosen["cold"] > choice.baseline["cold"]
@@ -81,7 +81,7 @@ def test_min_gain_keeps_the_baseline(clustered_split):
     choice = choose_enrichment(clustered_split, records, als=ALS, weights=(0.0, 1.0),
                                denoise_quantiles=(None,), min_gain=10.0)
     assert choice.weight == 0
-    assert "does not beat" in choice.reason
+    assert "no generated data used" in choice.reason
 
 
 def test_enrich_options_of_a_positive_choice(clustered_split):
@@ -130,3 +130,26 @@ def test_auto_variants_reuses_the_chosen_model_identically(clustered_split):
                                enrich_options=choice.enrich_options, include=["als+augmented"])
     np.testing.assert_array_equal(models["als+augmented"].item_factors,
                                   again["als+augmented"].item_factors)
+
+
+@pytest.mark.parametrize("junk", [False, True])
+def test_attributes_are_used_only_when_they_help(clustered_split, junk):
+    records = attribute_records(clustered_split, junk=junk)
+    choice = choose_enrichment(clustered_split, records, als=ALS)
+    assert [(r["attributes"], r["weight"]) for r in choice.table] == [(False, 0.0), (True, 0.0)]
+    assert choice.attributes is (not junk)
+    kept = choice.select(records)
+    assert (len(kept) == len(records)) is (not junk)
+    if not junk:
+        assert choice.table[1]["cold"] > choice.baseline["cold"]
+
+
+def test_grid_builds_on_the_better_content_setting(clustered_split):
+    records = (attribute_records(clustered_split, junk=True)
+               + pseudo_records(clustered_split, junk=False))
+    choice = choose_enrichment(clustered_split, records, als=ALS, weights=(0.0, 1.0),
+                               denoise_quantiles=(None,))
+    assert [(r["attributes"], r["weight"]) for r in choice.table] == [
+        (False, 0.0), (True, 0.0), (False, 1.0)]
+    assert choice.weight == 1.0 and choice.attributes is False
+    assert all(r["task"] == "pseudo_interactions" for r in choice.select(records))
