@@ -30,7 +30,7 @@ item-cold recall worse than no generated data at all).
 ```python
 from augment.tuning import choose_enrichment, auto_variants
 choice = choose_enrichment(split, records, seed=0)
-choice.weight, choice.denoise_quantile, choice.table
+choice.weight, choice.denoise_quantile, choice.attributes, choice.table
 models, choice = auto_variants(split, records, seed=0)   # als+attributes/pseudo/augmented
 ```
 """
@@ -64,17 +64,17 @@ PSEUDO_TASK = "pseudo_interactions"
 
 @dataclass(frozen=True)
 class EnrichmentChoice:
-    """The chosen weight and denoising quantile, with the evidence for them."""
+    """The chosen weight, denoising quantile and attribute use, with the evidence for them."""
 
     weight: float
     """Weight of a generated positive at full confidence and full vote share (0 = not used)."""
     denoise_quantile: float | None
     """Share of the least plausible generated interactions dropped (None = keep all)."""
     table: list[dict[str, Any]]
-    """One row per candidate: ``weight``, ``quantile``, ``cold``, ``warm`` (validation
-    metric), ``eligible`` (warm constraint met), ``chosen``."""
+    """One row per candidate: ``attributes``, ``weight``, ``quantile``, ``cold``, ``warm``
+    (validation metric), ``eligible`` (warm constraint met), ``chosen``."""
     baseline: dict[str, Any]
-    """The unaugmented pipeline (weight 0) on validation: ``{"cold": ..., "warm": ...}``."""
+    """The unaugmented model (no generated data) on validation: ``{"cold": ..., "warm": ...}``."""
     metric: str = "recall@20"
     """The validation metric compared (``"<name>@<k>"``)."""
     negative_ratio: float = 1.0
