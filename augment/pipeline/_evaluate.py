@@ -46,16 +46,26 @@ class EnrichmentChoice:
     """Why (auto only)."""
     negative_weight: float | None = None
     """Weight of a generated negative (None = the same as ``weight``)."""
+    attributes: bool = True
+    """Use generated attributes / profiles in ``als+augmented`` and the export (auto may
+    find they do not help on validation)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"weight": self.weight, "denoise_quantile": self.denoise_quantile,
-                "chosen_by": self.chosen_by, "reason": self.reason, "table": self.table}
+                "attributes": self.attributes, "chosen_by": self.chosen_by,
+                "reason": self.reason, "table": self.table}
 
-    def select(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    def weighted(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """``records`` without pseudo-interactions when the weight is 0."""
         if self.weight > 0:
             return list(records)
         return [r for r in records if r.get("task") != "pseudo_interactions"]
+
+    def select(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """What the chosen enrichment uses: :meth:`weighted`, minus attributes/profiles
+        when they were not chosen."""
+        return [r for r in self.weighted(records)
+                if self.attributes or r.get("task") not in _CONTENT]
 
     def enrich_options(self, cfg: JobConfig) -> dict[str, Any]:
         """Keyword arguments of ``augment.enrich.enrich`` (job confidence weights kept)."""
@@ -88,7 +98,8 @@ def choose_weight(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, A
                     choice.reason)
     return EnrichmentChoice(float(choice.weight), choice.denoise_quantile, "auto",
                             [dict(row) for row in choice.table], choice.reason,
-                            negative_weight=choice.negative_ratio * choice.weight)
+                            negative_weight=choice.negative_ratio * choice.weight,
+                            attributes=bool(getattr(choice, "attributes", True)))
 
 
 def _variants(records: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -100,17 +111,27 @@ def _variants(records: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def evaluate_job(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, Any]],
                  choice: EnrichmentChoice) -> dict[str, Any]:
-    """Baselines and the augmented variants that the records allow, in one metrics dict."""
+    """Baselines and the augmented variants that the records allow, in one metrics dict.
+
+    ``als+attributes`` and ``als+pseudo`` use their kind of records (pseudo-interactions
+    at the chosen weight, none at weight 0); ``als+augmented`` is exactly the chosen
+    enrichment (:meth:`EnrichmentChoice.select`), i.e. what the run exports.
+    """
     seed = cfg.split.seed
     als = cfg.als.params()
     log.info("fitting baselines")
     models: dict[str, Any] = fit_baselines(split, seed=seed, als=als)
-    used = choice.select(records)
-    names = _variants(used)
+    weighted = choice.weighted(records)
+    names = _variants(weighted)
     if names:
         log.info("fitting augmented models: %s", ", ".join(names))
-        models.update(augmented_variants(split, used, seed, als=als, include=names,
-                                         enrich_options=choice.enrich_options(cfg)))
+        opts = choice.enrich_options(cfg)
+        single = [n for n in names if n != "als+augmented"]
+        models.update(augmented_variants(split, weighted, seed, als=als, include=single,
+                                         enrich_options=opts))
+        if "als+augmented" in names:
+            models.update(augmented_variants(split, choice.select(records), seed, als=als,
+                                             include=["als+augmented"], enrich_options=opts))
     log.info("evaluating %d models on the test interactions", len(models))
     return evaluate(split, models, k=cfg.evaluation.k, seed=seed)
 
