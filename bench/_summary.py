@@ -76,7 +76,8 @@ def goals(out: dict[str, Any]) -> dict[str, Any]:
                                              "ratio": round(r, 3), "target": 0.85,
                                              "met": bool(r >= 0.85)})
         gen = df[(df["split"] == kind) & (df["provider"] != "none")]
-        for (prov, nz, seed), g in gen.groupby(["provider", gen["noise"].astype(str), "seed"]):
+        noise = gen["noise"].map(lambda v: "-" if v is None or pd.isna(v) else f"{v:g}")
+        for (prov, nz, seed), g in gen.groupby(["provider", noise, "seed"]):
             a_cold = _value(g, model="als+augmented", segment="cold")["recall@20"].iloc[0]
             a_warm = _value(g, model="als+augmented", segment="warm")["recall@20"].iloc[0]
             c_cold = _value(base, split=kind, seed=seed, model="als+content",
@@ -223,3 +224,21 @@ def _goal_lines(g: dict[str, Any]) -> list[str]:
     lines.append(f"- wall time without the local model: {g.get('wall_s_without_local')} s "
                  f"(goal < 900 s: {'met' if g.get('under_15_min') else 'NOT met'})")
     return lines
+
+
+def rewrite(path: Path) -> dict[str, Any]:
+    """Recompute summary and goals of a saved ``cold_start.json`` and rewrite it and its .md."""
+    import json
+
+    out = json.loads(path.read_text())
+    out["summary"] = summarize(out["rows"])
+    out["goals"] = goals(out)
+    path.write_text(json.dumps(out, indent=1, default=str) + "\n")
+    write_markdown(out, path.with_suffix(".md"))
+    return out
+
+
+if __name__ == "__main__":
+    import sys
+
+    rewrite(Path(sys.argv[1]))
