@@ -39,7 +39,7 @@ class EnrichmentChoice:
     """Share of the least plausible generated interactions dropped (None = keep all)."""
     chosen_by: str
     """``"job"`` (numeric weight in the job), ``"auto"`` (tuned on validation),
-    ``"fallback"`` (auto requested, tuner unavailable) or ``"unused"`` (no pseudo-interactions)."""
+    ``"fallback"`` (auto requested, tuner unavailable) or ``"unused"`` (no generated records)."""
     table: list[dict[str, Any]] = field(default_factory=list)
     """The tuner's candidates and their validation scores (auto only)."""
     reason: str = ""
@@ -78,12 +78,13 @@ class EnrichmentChoice:
 
 def choose_weight(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, Any]]
                   ) -> EnrichmentChoice:
-    """The job's weight, or for ``"auto"`` the one ``augment.tuning.choose_enrichment`` picks
-    on the validation interactions (only when there are pseudo-interactions to weigh)."""
+    """The job's weight, or for ``"auto"`` what ``augment.tuning.choose_enrichment`` picks
+    on the validation interactions: the weight and denoising of pseudo-interactions and
+    whether generated attributes/profiles are used (nothing to choose without records)."""
     denoise = cfg.enrich.denoise_quantile or None
     if cfg.enrich.weight != "auto":
         return EnrichmentChoice(float(cfg.enrich.weight), denoise, "job")
-    if not any(r.get("task") == "pseudo_interactions" for r in records):
+    if not records:
         return EnrichmentChoice(FALLBACK_WEIGHT, denoise, "unused")
     try:
         from augment.tuning import choose_enrichment
@@ -93,7 +94,7 @@ def choose_weight(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, A
         return EnrichmentChoice(FALLBACK_WEIGHT, denoise, "fallback")
     log.info("tuning the pseudo-interaction weight on the validation interactions")
     choice = choose_enrichment(split, list(records), seed=cfg.split.seed, als=cfg.als.params())
-    if choice.weight <= 0:
+    if choice.weight <= 0 and any(r.get("task") == "pseudo_interactions" for r in records):
         log.warning("enrich.weight = 'auto' left the generated interactions out: %s",
                     choice.reason)
     return EnrichmentChoice(float(choice.weight), choice.denoise_quantile, "auto",
