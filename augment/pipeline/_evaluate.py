@@ -92,7 +92,7 @@ def choose_weight(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, A
         log.warning("enrich.weight = 'auto' but augment.tuning is not available: using %.2f",
                     FALLBACK_WEIGHT)
         return EnrichmentChoice(FALLBACK_WEIGHT, denoise, "fallback")
-    log.info("tuning the pseudo-interaction weight on the validation interactions")
+    log.info("choosing the enrichment on the validation interactions")
     choice = choose_enrichment(split, list(records), seed=cfg.split.seed, als=cfg.als.params())
     if choice.weight <= 0 and any(r.get("task") == "pseudo_interactions" for r in records):
         log.warning("enrich.weight = 'auto' left the generated interactions out: %s",
