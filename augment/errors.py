@@ -30,7 +30,8 @@ __all__ = [
 class AugmentError(Exception):
     """Base of every error augment raises on purpose.
 
-    The CLI turns any ``AugmentError`` into one readable line and exit code 2.
+    The CLI turns any ``AugmentError`` into one readable line and its ``exit_code``:
+    2 for usage, configuration and data errors, 3 for provider failures and budget stops.
     """
 
     exit_code: int = 2
@@ -83,7 +84,12 @@ class SchemaError(AugmentError):
 
 
 class ProviderError(AugmentError):
-    """A model provider failed. ``status`` is the HTTP status when there is one."""
+    """A model provider failed. ``status`` is the HTTP status when there is one.
+
+    The CLI exits with code 3 (rerunning the job resumes where it stopped).
+    """
+
+    exit_code = 3
 
     def __init__(self, message: str, *, provider: str | None = None,
                  status: int | None = None, retry_after: float | None = None) -> None:
@@ -119,7 +125,12 @@ class ValidationFailed(AugmentError):
 
 
 class BudgetExceeded(AugmentError):
-    """Scheduling stopped because the next request could exceed ``max_cost_usd``."""
+    """Scheduling stopped because the next request could exceed ``max_cost_usd``.
+
+    The CLI exits with code 3 (rerunning with a larger budget resumes).
+    """
+
+    exit_code = 3
 
     def __init__(self, message: str, *, spent_usd: float = 0.0, budget_usd: float = 0.0,
                  done: int = 0, remaining: int = 0) -> None:

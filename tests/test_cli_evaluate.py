@@ -87,3 +87,12 @@ def test_evaluate_movielens(movielens_dir, tmp_path, capsys):
     assert cold["content_knn"] > 2 * cold["random"] and cold["als+content"] > 2 * cold["random"]
     assert cold["als"] < 1.5 * cold["random"]
     assert m["als"]["warm"]["recall@20"] > m["popularity"]["warm"]["recall@20"]
+
+
+def test_provider_and_budget_errors_exit_3_others_2() -> None:
+    from augment.errors import BudgetExceeded, ConfigError, DataError, ProviderError
+
+    assert ProviderError("x").exit_code == 3
+    assert BudgetExceeded("x").exit_code == 3
+    assert ConfigError("x").exit_code == 2
+    assert DataError("x").exit_code == 2

@@ -8,7 +8,8 @@ To add a command, write ``augment/cli/<name>.py`` with
 
 and add its module name to :data:`COMMANDS` (one line). Any
 :class:`~augment.errors.AugmentError` a command raises becomes one readable line
-on stderr and exit code 2, never a traceback.
+on stderr and its ``exit_code`` (2, or 3 for provider and budget failures),
+never a traceback.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ COMMANDS: list[str] = [
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one sub-parser per registered command."""
     from augment import __version__
+    from augment.cli.run import EXIT_CODES_HELP
 
     parser = argparse.ArgumentParser(
-        prog="augment", description="Fix cold start in recommenders with LLM-generated data.")
+        prog="augment", description="Fix cold start in recommenders with LLM-generated data.",
+        epilog=EXIT_CODES_HELP)
     parser.add_argument("--version", action="version", version=f"augment {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more log output on stderr (-v info, -vv debug)")
@@ -53,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 2 usage or AugmentError, 130 interrupted)."""
+    """Run the CLI; returns the exit code (see ``EXIT_CODES_HELP`` in :mod:`augment.cli.run`)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
