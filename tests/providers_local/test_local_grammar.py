@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
 from augment.errors import SchemaError
 from augment.providers.grammar import grammar_schema, schema_to_gbnf
+from augment.schemas import load_schema, validate
+from augment.tasks.base import with_enum
 from tests.providers_local.conftest import needs_llama
+from tests.providers_local.gbnf_recognizer import Grammar
 
 ITEM = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -105,7 +109,7 @@ def test_unique_enum_array_gets_a_no_repeat_grammar():
               "maxItems": 2, "uniqueItems": True}
     rules = dict(line.split(" ::= ", 1) for line in schema_to_gbnf(schema).splitlines())
     assert rules["root"] == "augment-unique0"
-    assert rules["augment-unique0"] == '"[" space augment-unique0-tail-0-2 "]"'
+    assert rules["augment-unique0"] == '"[" space augment-unique0-tail-0-2 "]" space'
     # after "a" only a later value may follow, and only one more (maxItems 2)
     assert rules["augment-unique0-pick-0-2"] == (
         '"\\"a\\"" space ("," space augment-unique0-tail-1-1)?')
@@ -119,3 +123,96 @@ def test_unique_enum_array_gets_a_no_repeat_grammar():
 def test_gbnf_survives_an_unsupported_pattern():
     gbnf = schema_to_gbnf({"type": "string", "pattern": "^(?=a)b$", "maxLength": 4})
     assert "root ::=" in gbnf
+
+
+def _picks(ids: list[str], confidence: str = "high") -> str:
+    return ", ".join(f'{{"user_id": "{i}", "confidence": "{confidence}"}}' for i in ids)
+
+
+def cold_item_schema(candidates: list[str], max_items: int | None = None) -> dict:
+    schema = with_enum(load_schema("pseudo_interactions_cold_item"),
+                       ["properties", "users", "items", "properties", "user_id"], candidates)
+    if max_items is not None:
+        schema["properties"]["users"]["maxItems"] = max_items
+    return schema
+
+
+def test_pick_arrays_of_the_shipped_schemas_are_unique():
+    for name, lists in (("pseudo_interactions_cold_item", ["users"]),
+                        ("pseudo_interactions_cold_user", ["positives", "negatives"])):
+        schema = load_schema(name)
+        for lst in lists:
+            assert schema["properties"][lst]["uniqueItems"] is True
+    out = grammar_schema(cold_item_schema(["1", "2"]))
+    assert out["properties"]["users"]["uniqueItems"] is True
+    # an object array without a required enum key has no no-repeat grammar
+    free = grammar_schema({"type": "array", "uniqueItems": True, "items": {
+        "type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}})
+    assert "uniqueItems" not in free
+
+
+@needs_llama
+def test_object_pick_grammar_writes_each_id_at_most_once():
+    cands = ["7", "3", "12", "5", "40"]
+    schema = cold_item_schema(cands)
+    g = Grammar(schema_to_gbnf(schema))
+    good = ['{"users": []}', '{"users": [' + _picks(["7"]) + "]}",
+            '{"users": [' + _picks(["7", "12", "40"], "low") + "]}",
+            '{"users": [' + _picks(cands) + "]}",
+            '{"users": [{"user_id": "3", "confidence": "medium"}, '
+            '{"user_id": "5", "confidence": "high"}]}']
+    for text in good:
+        assert g.accepts(text), text
+        assert validate(json.loads(text), schema) == []
+    bad = ['{"users": [' + _picks(["7", "7"]) + "]}",  # repeat
+           '{"users": [' + _picks(["3", "7"]) + "]}",  # against the enum's order
+           '{"users": [' + _picks(["8"]) + "]}",  # not a candidate
+           '{"users": [{"user_id": "7"}]}',  # missing confidence
+           '{"users": [' + _picks(["7", "3"]) + ",]}"]
+    for text in bad:
+        assert not g.accepts(text), text
+
+
+@needs_llama
+def test_object_pick_grammar_is_linear_in_the_candidates():
+    def n_rules(n: int) -> int:
+        return len(schema_to_gbnf(cold_item_schema([str(i) for i in range(n)])).splitlines())
+
+    assert n_rules(40) - n_rules(20) == 2 * (n_rules(20) - n_rules(10))  # a + b * n
+    assert n_rules(30) < 300
+
+
+@needs_llama
+def test_small_max_items_is_counted_and_large_one_left_to_validation():
+    cands = [str(i) for i in range(6)]
+    g = Grammar(schema_to_gbnf(cold_item_schema(cands, max_items=2)))
+    assert g.accepts('{"users": [' + _picks(["0", "5"]) + "]}")
+    assert not g.accepts('{"users": [' + _picks(["0", "1", "5"]) + "]}")
+    many = [str(i) for i in range(20)]
+    text = '{"users": [' + _picks(many[:12]) + "]}"
+    schema = cold_item_schema(many, max_items=10)
+    assert Grammar(schema_to_gbnf(schema)).accepts(text)  # 10 < 20 values: not counted
+    assert validate(json.loads(text), schema)  # ... so validation rejects 12 picks
+
+
+@needs_llama
+def test_cold_user_positives_and_negatives_each_unique():
+    cands = ["a1", "b2", "c3"]
+    schema = load_schema("pseudo_interactions_cold_user")
+    for lst in ("positives", "negatives"):
+        schema = with_enum(schema, ["properties", lst, "items", "properties", "item_id"], cands)
+    g = Grammar(schema_to_gbnf(schema))
+    ok = ('{"positives": [{"item_id": "a1", "confidence": "high"}, {"item_id": "c3", '
+          '"confidence": "low"}], "negatives": [{"item_id": "b2", "confidence": "medium"}]}')
+    assert g.accepts(ok) and validate(json.loads(ok), schema) == []
+    assert not g.accepts(ok.replace('"c3"', '"a1"'))
+
+
+@needs_llama
+def test_free_text_tags_may_repeat_enum_genres_may_not():
+    schema = with_enum(load_schema("item_attributes"), ["properties", "genres", "items"],
+                       ["Action", "Comedy", "Drama"])
+    g = Grammar(schema_to_gbnf(schema))
+    text = '{"genres": ["Action", "Drama"], "tags": ["heist", "Heist"], "summary": "A heist."}'
+    assert g.accepts(text) and validate(json.loads(text), schema) == []
+    assert not g.accepts(text.replace('"Drama"', '"Action"'))
