@@ -46,6 +46,7 @@ __all__ = [
     "describe_fields",
     "relax_schema",
     "py_id",
+    "dedupe_strings",
     "provenance",
     "PROVENANCE_COLUMNS",
 ]
@@ -261,6 +262,25 @@ def relax_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
 def py_id(value: Any) -> Any:
     """A numpy scalar id as the plain Python value (JSON-serialisable meta)."""
     return value.item() if hasattr(value, "item") else value
+
+
+def dedupe_strings(values: Any) -> Any:
+    """``values`` without repeats, compared case-insensitively (first spelling kept).
+
+    For free-text lists (tags, themes) whose schemas allow repeats because no
+    grammar can stop a small model from writing one twice. Anything that is not
+    a list or tuple is returned unchanged.
+    """
+    if not isinstance(values, (list, tuple)):
+        return values
+    seen: set[Any] = set()
+    out = []
+    for v in values:
+        key = v.strip().casefold() if isinstance(v, str) else v
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
 
 
 PROVENANCE_COLUMNS = ("task", "provider", "model", "prompt_version", "schema_id",

@@ -25,6 +25,7 @@ from augment.errors import ConfigError
 from augment.tasks.base import (
     DATA_RULES,
     data_block,
+    dedupe_strings,
     describe_fields,
     item_texts,
     load_task_schema,
@@ -213,12 +214,17 @@ def split_batch_records(records: Iterable[Mapping[str, Any]]
 
 
 def attributes_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """``item_id``, one column per output field, and the provenance columns."""
+    """``item_id``, one column per output field, and the provenance columns.
+
+    List fields lose repeated entries (compared case-insensitively): the schema
+    allows repeated free-text tags, which mean nothing more the second time.
+    """
     rows = []
     for rec in records:
         if rec.get("task") != NAME:
             continue
-        rows.append({"item_id": rec["item_id"], **rec["output"], **provenance(rec)})
+        output = {k: dedupe_strings(v) for k, v in rec["output"].items()}  # repeated tags
+        rows.append({"item_id": rec["item_id"], **output, **provenance(rec)})
     if not rows:
         return pd.DataFrame(columns=["item_id", "genres", "tags", "summary", "schema_id"])
     return pd.DataFrame(rows).drop_duplicates("item_id", keep="last").reset_index(drop=True)

@@ -10,8 +10,10 @@ Two directions, one task:
   like (positives) and which not (negatives).
 
 Ids are strings in the prompt and an ``enum`` over the candidates in the
-request's schema, and are checked again after validation (in the candidate set,
-no duplicates, not in the user's history, positives and negatives disjoint).
+request's schema (in the order the prompt lists them, which is the order a
+grammar-constrained local model writes its picks in), and are checked again
+after validation (in the candidate set, no duplicates, not in the user's
+history, positives and negatives disjoint).
 Because LLMs favour what they read first, every target is asked ``n_repeats``
 times with the candidates in a different (seeded) order; votes are aggregated
 by :func:`~augment.tasks.votes.aggregate_votes` and the position bias measured by
@@ -195,11 +197,12 @@ class PseudoInteractions:
             "interact with the item, with a confidence (high, medium or low). Pick only "
             "listed user_ids; leave out users who would not; an empty list is allowed.\n"
             + DATA_RULES)
-        schema = with_enum(self.item_schema, _ITEM_PATH, [str(c) for c in cands])
         # the cold item is new: nobody has it, but check it anyway against each pick's history
         owners = {str(u) for u in self._owners.get(item_id, ())}
         items = []
         for r, order in enumerate(self._orders(t, cands)):
+            # the enum follows the prompt's order: a no-repeat grammar writes picks in it
+            schema = with_enum(self.item_schema, _ITEM_PATH, [str(c) for c in order])
             user = ("Which of these users would interact with the item?\n"
                     + data_block({"item": self._item_card(item_id),
                                   "candidates": [self._user_card(u) for u in order]}))
@@ -223,13 +226,12 @@ class PseudoInteractions:
             "they would not (negatives), each with a confidence (high, medium or low). Pick "
             "only listed item_ids; an item goes in at most one list; lists may be empty.\n"
             + DATA_RULES)
-        str_c = [str(c) for c in cands]
-        schema = self.user_schema
-        for path in _USER_PATHS:
-            schema = with_enum(schema, path, str_c)
         history = self._hist.get(user_id, ([], []))[0]
         items = []
         for r, order in enumerate(self._orders(len(self.cold_items) + t, cands)):
+            schema = self.user_schema  # enums in the prompt's order, as for cold items
+            for path in _USER_PATHS:
+                schema = with_enum(schema, path, [str(c) for c in order])
             user = ("Which candidate items would this user like, and which not?\n"
                     + data_block({"user": self._user_card(user_id),
                                   "candidates": [self._item_card(i) for i in order]}))

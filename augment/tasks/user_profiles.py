@@ -4,7 +4,8 @@ Built from the user's *training* history only: the most recent items first
 (title + known attributes, generated ones included when given), each marked
 liked or disliked by the sign of its weight, cut to a token budget
 (:data:`~augment.tasks.base.CHARS_PER_TOKEN` characters per token). The schema
-asks about tastes in items, never about the person.
+asks about tastes in items, never about the person. A genre the model lists as
+both liked and disliked is not an error: :func:`profiles_frame` drops it from both.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from augment.tasks.base import (
     CHARS_PER_TOKEN,
     DATA_RULES,
     data_block,
+    dedupe_strings,
     describe_fields,
     item_texts,
     load_task_schema,
@@ -131,7 +133,7 @@ class UserProfiles:
             user = "Describe this user's taste.\n" + data_block({"history": hist})
             items.append(make_item(key=f"{NAME}:{u}", system=system, user=user,
                                    schema=self.schema, schema_name=NAME,
-                                   prompt_version=PROMPT_VERSION, check=_check,
+                                   prompt_version=PROMPT_VERSION, check=None,
                                    params=self.params,
                                    meta={"task": NAME, "user_id": u, "schema_id": self.schema_id}))
         return items
@@ -141,17 +143,30 @@ class UserProfiles:
         return profiles_frame(records)
 
 
-def _check(output: Any) -> list[str]:
-    liked = set(output.get("liked_genres", []) or [])
-    disliked = set(output.get("disliked_genres", []) or [])
-    both = sorted(liked & disliked)
-    return ([f"genres {', '.join(both)} are both liked and disliked; keep each in one list"]
-            if both else [])
+def _clean(output: Mapping[str, Any]) -> dict[str, Any]:
+    """``output`` without repeated list entries and without genres both liked and disliked.
+
+    A small model often copies its liked genres into the disliked ones; a genre in
+    both lists says nothing, so it counts as neither (rather than failing the whole
+    profile, themes and summary included).
+    """
+    out = {k: dedupe_strings(v) for k, v in output.items()}
+    liked, disliked = out.get("liked_genres"), out.get("disliked_genres")
+    if isinstance(liked, list) and isinstance(disliked, list):
+        both = set(liked) & set(disliked)
+        out["liked_genres"] = [g for g in liked if g not in both]
+        out["disliked_genres"] = [g for g in disliked if g not in both]
+    return out
 
 
 def profiles_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """User-profile records as a DataFrame (one row per user, the last record wins)."""
-    rows = [{"user_id": r["user_id"], **r["output"], **provenance(r)}
+    """User-profile records as a DataFrame (one row per user, the last record wins).
+
+    List fields lose repeated entries (compared case-insensitively; the schema
+    allows repeated free-text themes), and a genre both liked and disliked is
+    dropped from both lists.
+    """
+    rows = [{"user_id": r["user_id"], **_clean(r["output"]), **provenance(r)}
             for r in records if r.get("task") == NAME]
     if not rows:
         return pd.DataFrame(columns=["user_id", "liked_genres", "disliked_genres", "themes",

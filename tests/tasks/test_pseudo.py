@@ -46,6 +46,16 @@ def test_ids_are_an_enum_of_the_candidates_and_strings_in_the_prompt(item_split)
     assert item.meta["prompt_version"] == item.request.prompt_version
 
 
+def test_each_repeat_lists_the_enum_in_its_prompt_order(item_split):
+    items = _cold_item_task(item_split, n_repeats=2).work_items()[:2]
+    enums = [it.request.schema["properties"]["users"]["items"]["properties"]["user_id"]["enum"]
+             for it in items]
+    for it, enum in zip(items, enums, strict=True):
+        assert enum == [str(u) for u in it.meta["candidates"]]  # a grammar writes picks in it
+        assert it.request.schema["properties"]["users"]["uniqueItems"] is True
+    assert enums[0] != enums[1] and sorted(enums[0]) == sorted(enums[1])
+
+
 def test_a_hallucinated_id_is_reasked_then_fails(item_split, run_items):
     item = _cold_item_task(item_split, n_repeats=1).work_items()[0]
     good = str(item.meta["candidates"][0])
@@ -58,7 +68,11 @@ def test_a_hallucinated_id_is_reasked_then_fails(item_split, run_items):
     dup = {"users": [{"user_id": good, "confidence": "high"}] * 2}
     result = run_items([item], provider=FakeProvider(fn=lambda r: dup), max_reasks=1)
     assert result.records == [] and result.failures[0]["reason"] == "validation"
-    assert "more than once" in result.failures[0]["error"]
+    assert "non-unique" in result.failures[0]["error"]  # the schema's uniqueItems
+    dup = {"users": [{"user_id": good, "confidence": "high"},
+                     {"user_id": good, "confidence": "low"}]}  # distinct objects, same id
+    result = run_items([item], provider=FakeProvider(fn=lambda r: dup), max_reasks=0)
+    assert result.records == [] and "more than once" in result.failures[0]["error"]
 
 
 def test_candidate_order_is_shuffled_across_repeats_and_seeded(item_split, run_items):

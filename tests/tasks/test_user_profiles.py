@@ -43,14 +43,15 @@ def test_generated_attributes_join_the_history(history):
     assert hist[0]["generated_tags"] == ["slow"]
 
 
-def test_a_genre_liked_and_disliked_is_reasked(history, run_items):
-    answers = [{"liked_genres": ["Drama"], "disliked_genres": ["Drama"], "themes": [],
-                "summary": "Mixed."},
-               {"liked_genres": ["Drama"], "disliked_genres": ["Horror"], "themes": [],
-                "summary": "Dramas, not horror."}]
+def test_a_genre_liked_and_disliked_counts_as_neither(history, run_items):
+    answers = [{"liked_genres": ["Drama", "Comedy"], "disliked_genres": ["Drama", "Horror"],
+                "themes": ["Slow burn", "slow burn ", "heists"], "summary": "Mixed."}]
     from augment.providers.fake import FakeProvider
     result = run_items(UserProfiles(history).work_items(), provider=FakeProvider(answers))
     rec = result.records[0]
-    assert rec["attempts"] == 2 and rec["output"]["disliked_genres"] == ["Horror"]
+    assert rec["attempts"] == 1 and rec["output"]["disliked_genres"] == ["Drama", "Horror"]
     frame = UserProfiles(history).to_frame(result.records)
     assert list(frame["user_id"]) == [7] and frame["schema_id"].notna().all()
+    row = frame.iloc[0]
+    assert row["liked_genres"] == ["Comedy"] and row["disliked_genres"] == ["Horror"]
+    assert row["themes"] == ["Slow burn", "heists"]  # repeats dropped, first spelling kept
