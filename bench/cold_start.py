@@ -187,7 +187,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    choices=["item-cold", "user-cold"])
     p.add_argument("--noise", type=float, nargs="*", default=[0.0, 0.25, 0.5],
                    help="simulated provider noise levels (none: no simulated rows)")
-    p.add_argument("--candidates", type=int, default=30, help="candidates per cold target")
+    p.add_argument("--candidates", type=int, default=100, help="candidates per cold target")
     p.add_argument("--factors", type=int, default=64)
     p.add_argument("--skip-local", action="store_true", help="no embedded-model rows")
     p.add_argument("--model-path", default=None, help="a GGUF file (default SmolLM2-135M)")
