@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from augment.data import Dataset
 from augment.errors import ConfigError
 from augment.features import item_text_features, with_item_features
-from augment.recommend import ALSRecommender
+from augment.recommend import ALSRecommender, solve_with_prior
 
 N_USERS, N_ITEMS = 40, 20  # users 0-19 like items 0-9 (block A), users 20-39 items 10-19 (B)
 
@@ -133,3 +133,91 @@ def test_item_text_features():
     assert sims[0, 2] > sims[0, 1] * 0 and sims[0, 2] > sims[1, 2]
     with pytest.raises(Exception, match="no column 'plot'"):
         item_text_features(items, ["plot"])
+
+
+def _with_generated(ds: Dataset, picks: dict[int, list[int]], weight: float = 1.0) -> Dataset:
+    """``ds`` + generated interactions (``source="generated"``): item -> users who picked it."""
+    gen = pd.DataFrame([(u, i, weight) for i, users in picks.items() for u in users],
+                       columns=["user_id", "item_id", "weight"]).assign(source="generated")
+    inter = pd.concat([ds.interactions.assign(source="observed"), gen], ignore_index=True)
+    return ds.replace(interactions=inter)
+
+
+def test_generated_only_item_folds_in_with_mapped_prior(rng):
+    # item 100 reads like block A (title), 101 like block B; only generated picks
+    base = with_item_features(_block(rng, cold=(100, 101)))
+    ds = _with_generated(base, {100: [0, 1], 101: [20, 21]}, weight=0.3)
+    m = _model(regularization=1.0).fit(ds)
+    assert sorted(m.item_vocab.id(m.prior_items).tolist()) == [100, 101]
+    assert len(m.mapped_items) == 0
+    s = m.score(range(N_USERS), [100, 101])
+    assert (s[:20, 0] > s[:20, 1]).all() and (s[20:, 1] > s[20:, 0]).all()
+    # "fit" puts them in ALS instead: neither mapped nor folded in
+    fit = _model(regularization=1.0, generated_items="fit").fit(ds)
+    assert len(fit.prior_items) == 0 and len(fit.mapped_items) == 0
+
+
+def test_picks_move_a_generated_only_item_from_its_mapped_factor(rng):
+    # item 100 reads like block A; with no picks it keeps its mapped (A-like) factor,
+    # and the more confident the B users' picks, the more B users prefer it
+    base = with_item_features(_block(rng, cold=(100, 101)))
+    solo = _model(regularization=1.0).fit(base)
+    s = solo.score(range(N_USERS), [100])[:, 0]
+    gaps = [s[20:].mean() - s[:20].mean()]
+    assert gaps[0] < 0
+    for w in (0.3, 1.0, 10.0):
+        m = _model(regularization=1.0).fit(_with_generated(base, {100: list(range(20, 40))}, w))
+        s = m.score(range(N_USERS), [100])[:, 0]
+        gaps.append(s[20:].mean() - s[:20].mean())
+    assert gaps == sorted(gaps) and gaps[-1] > 0
+
+
+def test_generated_only_item_with_few_picks_ranks_like_its_features(rng):
+    # under ALS's shrinkage towards zero, an item with one weak pick barely scores; centred
+    # on its mapped factor, it ranks for its block's users like a mapped cold item
+    base = with_item_features(_block(rng, cold=(100, 101)))
+    ds = _with_generated(base, {100: [0]}, weight=0.3)
+    prior = _model(regularization=5.0).fit(ds)
+    shrunk = _model(regularization=5.0, generated_items="fit").fit(ds)
+    users = range(1, 20)  # block A users other than the picker
+    sp_, ss = prior.score(users, [100, 101]), shrunk.score(users, [100, 101])
+    assert (sp_[:, 0] > sp_[:, 1]).all()
+    assert np.median(sp_[:, 0]) > np.median(ss[:, 0])
+
+
+def test_solve_with_prior_matches_implicit_and_interpolates(rng):
+    from implicit.cpu.als import user_linear_equation
+
+    other = rng.normal(size=(30, 4)).astype(np.float32)
+    conf = sp.csr_matrix(np.array([[0] * 30,
+                                   [3.0, 0, -2.0, 0.5, 7.0] + [0] * 25], dtype=np.float32))
+    prior = rng.normal(size=(2, 4)).astype(np.float32)
+    x = solve_with_prior(conf, other, 2.0, prior)
+    assert np.allclose(x[0], prior[0], atol=1e-5)  # no confidences: the prior itself
+    # zero prior: implicit 0.7's own normal equations (negatives: |c| - 1, no rhs)
+    a, b = user_linear_equation(other.astype(np.float64), other.T.astype(np.float64) @ other,
+                                conf, 1, 2.0, 4)
+    zero = solve_with_prior(conf[1], other, 2.0, np.zeros((1, 4)))
+    assert np.allclose(zero[0], np.linalg.solve(a, b), atol=1e-4)
+    # as the picks' confidence grows, the solution leaves the prior for the picks' fit
+    picks = other[[0, 1, 4]]
+    target = np.linalg.lstsq(picks, np.ones(3), rcond=None)[0]  # min-norm fit of o.x = 1
+    far, near = [], []
+    for c in (1.0, 10.0, 100.0, 1e5):
+        row = sp.csr_matrix(([c, c, c], ([0, 0, 0], [0, 1, 4])), shape=(1, 30))
+        v = solve_with_prior(row, other, 2.0, prior[1:])[0]
+        far.append(np.linalg.norm(v - prior[1]))
+        near.append(np.abs(picks @ v - 1).max())
+    assert far == sorted(far) and near == sorted(near, reverse=True)
+    assert near[-1] < 1e-2 and np.isfinite(target).all()
+
+
+def test_generated_fit_is_deterministic(rng):
+    ds = _with_generated(with_item_features(_block(rng, cold=(100, 101))), {100: [0, 1, 20]})
+    a, b = _model(seed=3).fit(ds), _model(seed=3).fit(ds)
+    assert np.array_equal(a.item_factors, b.item_factors)
+    assert np.array_equal(a.user_factors, b.user_factors)
+    with pytest.raises(ConfigError, match="generated_items"):
+        ALSRecommender(generated_items="maybe")
+    with pytest.raises(ConfigError, match="prior_scale"):
+        ALSRecommender(prior_scale=0)
