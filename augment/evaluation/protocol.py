@@ -57,6 +57,27 @@ def _empty(ks: Sequence[int]) -> dict[str, float | None]:
     return {f"{m}@{k}": None for m in METRICS for k in ks}
 
 
+def _top_k(scores: np.ndarray, tiebreak: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the column indices of the ``k`` best by (score desc, tiebreak asc, column).
+
+    The same as ``np.lexsort((tiebreak, -scores), axis=1)[:, :k]`` (a stable sort,
+    so exact ties keep column order), but sorts only each row's ``m`` best columns
+    (``m`` = the most columns of any row scoring at least its ``k``-th best score,
+    ties included) found by ``np.argpartition``.
+    """
+    n = scores.shape[1]
+    if k >= n:
+        return np.lexsort((tiebreak, -scores), axis=1)[:, :k]
+    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1]
+    m = int((scores >= kth[:, None]).sum(axis=1).max())
+    if m >= n:
+        return np.lexsort((tiebreak, -scores), axis=1)[:, :k]
+    part = np.argpartition(-scores, m - 1, axis=1)[:, :m]
+    sub = np.lexsort((part, np.take_along_axis(tiebreak, part, axis=1),
+                      -np.take_along_axis(scores, part, axis=1)), axis=1)[:, :k]
+    return np.take_along_axis(part, sub, axis=1)
+
+
 def _evaluate_segment(model: Any, split: Split, test: pd.DataFrame, cand: np.ndarray,
                       ks: Sequence[int], seen, pop_pct: np.ndarray, seed: int, seg_no: int,
                       batch_size: int) -> dict[str, float | None]:
@@ -81,7 +102,7 @@ def _evaluate_segment(model: Any, split: Split, test: pd.DataFrame, cand: np.nda
         scores = np.where(np.isnan(scores), -np.inf, scores)
         scores[seen[bu][:, cand].toarray() != 0] = -np.inf
         tiebreak = np.random.default_rng([seed, seg_no, b]).random(scores.shape)
-        order = np.lexsort((tiebreak, -scores), axis=1)[:, :kmax]
+        order = _top_k(scores, tiebreak, kmax)
         relmat = np.zeros(scores.shape, dtype=bool)
         for r, u in enumerate(bu):
             relmat[r, rel[u]] = True
