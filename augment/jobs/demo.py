@@ -21,7 +21,7 @@ __all__ = ["demo_job"]
 
 def demo_job(output_dir: str = "runs/movielens-demo") -> JobConfig:
     """MovieLens (small), item-cold split, the embedded local model, small samples."""
-    params = GenerationParams(temperature=0.2, max_tokens=256, seed=0)
+    params = GenerationParams(temperature=0.2, max_tokens=384, seed=0)
     tasks = TasksConfig(
         item_attributes=TaskConfig(enabled=True, provider="local", sample=30, params=params),
         user_profiles=TaskConfig(enabled=True, provider="local", sample=20, params=params),
