@@ -12,8 +12,9 @@ The demo does not re-ask invalid answers (``engine.max_reasks = 0``): at tempera
 one cost a full, longer call. Its answers are valid because the grammar cannot
 repeat a candidate id, free-text tags/themes may repeat (repeats are dropped when
 read) and answers get up to 384 tokens. The default ``N = 3`` (21 calls, all valid
-when measured) finished in 3.5 minutes on the shared 2-core machine; see
-``DEFAULT_SAMPLE``. Rerunning resumes from the run folder's cache.
+when measured) finished in 3.5 to 6.5 minutes on the shared 2-core machine,
+depending on its load; see ``DEFAULT_SAMPLE``. Rerunning resumes from the run
+folder's cache.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ HELP = "Run the demo: MovieLens, item-cold split, the embedded local model, a re
 
 DEFAULT_SAMPLE = 3
 """Cold items given pseudo-interactions by default: 9 + 6 + 6 = 21 local-model calls,
-sized so the whole demo stays under 6 minutes on a busy 2-core machine (measured
-210 s; ``--sample 6`` took about twice as long, and a busy machine doubles both)."""
+sized so the whole demo stays well under 10 minutes on a shared 2-core machine
+(measured 210 s idle-ish, 384 s busy; ``--sample 6``, 42 calls, took 440 s)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -48,7 +48,7 @@ def test_parquet_of_plain_rows_and_of_run_records(tmp_path, cli):
     write_records_parquet(records, [
         {"key": "item_attributes:1", "item_id": 1, "model": "m", "output": GOOD},
         {"key": "item_attributes:2", "item_id": 2, "model": "m",
-         "output": {**GOOD, "tags": ["a", "a"]}}])
+         "output": {**GOOD, "tags": ["a", ""]}}])  # an empty tag
     code, out, _ = cli("validate", "--schema", "item_attributes", records)
     assert code == 1 and "row 2: output.tags" in out and "1 of 2 records invalid" in out
     write_records_parquet(records, [{"key": "k", "output": GOOD}])
