@@ -99,3 +99,24 @@ def test_context_overflow_is_a_permanent_error_with_a_fix(smollm2_provider):
     req = item_request("Heat (1995) " + "a very long description " * 60)
     with pytest.raises(PermanentProviderError, match="raise n_ctx"):
         asyncio.run(small.complete(req))
+
+
+def test_object_picks_never_repeat_an_id(smollm2_provider):
+    from augment.schemas import load_schema, validate
+    from augment.tasks.base import with_enum
+    from augment.tasks.pseudo_interactions import check_picks
+
+    candidates = [str(u) for u in (208, 449, 375, 96, 275, 178, 294, 595, 453, 141)]
+    schema = with_enum(load_schema("pseudo_interactions_cold_item"),
+                       ["properties", "users", "items", "properties", "user_id"], candidates)
+    cards = [{"user_id": u, "recently_liked": ["Heat (1995)", "Alien (1979)"]} for u in candidates]
+    req = Request(({"role": "system", "content": "Pick the users who would watch the movie, "
+                    "each with a confidence. Answer with JSON."},
+                   {"role": "user", "content": "Movie: Aliens (1986). Candidates: "
+                    + json.dumps(cards)}), schema, "pseudo_interactions_cold_item",
+                  {"max_tokens": 256})
+    out = json.loads(asyncio.run(smollm2_provider.complete(req)).text)
+    assert validate(out, schema) == []
+    ids = [p["user_id"] for p in out["users"]]
+    assert ids == [c for c in candidates if c in ids]  # in the enum's order, so no repeat
+    assert check_picks(out, candidates=candidates, lists=("users",), id_field="user_id") == []
