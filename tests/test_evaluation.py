@@ -155,3 +155,14 @@ def test_bad_arguments(item_split):
         evaluate(item_split, {}, k=(0,))
     with pytest.raises(ConfigError):
         evaluate(item_split, {}, on="train")
+
+
+def test_include_limits_segments_without_changing_their_scores(item_split):
+    models = fit_baselines(item_split, seed=0, als=SMALL_ALS, include=["random", "als"])
+    full = evaluate(item_split, models, k=(10,))["models"]
+    only_warm = evaluate(item_split, models, k=(10,), include=["warm"])["models"]
+    for name in models:
+        assert list(only_warm[name]) == ["warm"]
+        assert only_warm[name]["warm"] == full[name]["warm"]  # same tie-breaking seeds
+    with pytest.raises(ConfigError, match="unknown segment"):
+        evaluate(item_split, models, include=["lukewarm"])

@@ -129,10 +129,13 @@ def _evaluate_segment(model: Any, split: Split, test: pd.DataFrame, cand: np.nda
 
 
 def evaluate(split: Split, models: Mapping[str, Any], k: Iterable[int] = (10, 20), *,
-             seed: int | None = None, batch_size: int = 256, on: str = "test") -> dict[str, Any]:
+             seed: int | None = None, batch_size: int = 256, on: str = "test",
+             include: Iterable[str] | None = None) -> dict[str, Any]:
     """Evaluate scorers on ``split.test`` per segment (see the module docstring).
 
     ``on="valid"`` evaluates on the validation interactions instead (for tuning).
+    ``include`` limits the segments computed (default: cold, warm and all); a segment
+    scores the same whether or not the others are computed.
 
     Returns ``{"split", "seed", "k", "models": {name: {"cold"|"warm"|"all":
     {"recall@10": ..., "ndcg@10": ..., "hit_rate@10": ..., "precision@10": ...,
@@ -145,14 +148,18 @@ def evaluate(split: Split, models: Mapping[str, Any], k: Iterable[int] = (10, 20
     if not ks or ks[0] < 1:
         raise ConfigError(f"k must be positive integers, got {list(k)}", key="k")
     seed = split.seed if seed is None else seed
+    segs = segments(split, on)
+    wanted = set(segs) if include is None else set(include)
+    if wanted - set(segs):
+        raise ConfigError(f"unknown segment(s) {sorted(wanted - set(segs))}; use {list(segs)}",
+                          key="include")
     seen = split.train.matrix().tocsr()
     counts = np.asarray((seen > 0).sum(axis=0)).ravel()
     pop_pct = M.popularity_percentile(counts)
-    segs = segments(split, on)
     result: dict[str, Any] = {"split": split.kind, "seed": seed, "k": ks, "models": {}}
     for name, model in models.items():
         result["models"][name] = {
             seg: _evaluate_segment(model, split, df, cand, ks, seen, pop_pct, seed, n,
                                    batch_size)
-            for n, (seg, (df, cand)) in enumerate(segs.items())}
+            for n, (seg, (df, cand)) in enumerate(segs.items()) if seg in wanted}
     return result
