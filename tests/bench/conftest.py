@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from augment.data import Dataset
+from augment.testing.synthetic import clustered_interactions
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # bench/ is a folder of scripts at the repo root, not a package
@@ -23,16 +24,9 @@ def make_catalog(n_users: int = 150, n_items: int = 200, per_user: int = 20,
     """Users like one genre cluster (85% of their items); items carry MovieLens-style
     ``title``, ``genres`` (``|``), ``tags`` (``;``) and ``year`` columns."""
     rng = np.random.default_rng(seed)
-    item_cluster = rng.integers(0, len(GENRES), n_items)
-    user_cluster = rng.integers(0, len(GENRES), n_users)
-    rows = []
-    for u in range(n_users):
-        own = np.flatnonzero(item_cluster == user_cluster[u])
-        picks = set(rng.choice(own, min(len(own), int(per_user * 0.85)), replace=False).tolist())
-        while len(picks) < per_user:
-            picks.add(int(rng.integers(0, n_items)))
-        rows += [(u + 1, i + 10, 1.0, 1_000 + k) for k, i in enumerate(sorted(picks))]
-    inter = pd.DataFrame(rows, columns=["user_id", "item_id", "weight", "timestamp"])
+    inter, item_cluster, _ = clustered_interactions(
+        rng, n_users=n_users, n_items=n_items, n_clusters=len(GENRES), per_user=per_user,
+        item_offset=10, timestamp_base=1_000)
     second = rng.integers(0, len(GENRES), n_items)
     items = pd.DataFrame({
         "item_id": np.arange(n_items) + 10,

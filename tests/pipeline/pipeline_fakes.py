@@ -13,6 +13,7 @@ import pandas as pd
 
 from augment.providers.base import Request
 from augment.providers.fake import FakeProvider
+from augment.testing.synthetic import clustered_interactions
 
 CLUSTERS = ("Action", "Comedy", "Drama", "Horror", "SciFi")
 WORDS = {"Action": "chase explosion", "Comedy": "laugh wedding", "Drama": "family loss",
@@ -23,16 +24,8 @@ def make_frames(n_users: int = 120, n_items: int = 150, per_user: int = 15,
                 seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Users prefer one cluster (85% of their items); item genres name the cluster."""
     rng = np.random.default_rng(seed)
-    item_cluster = rng.integers(0, len(CLUSTERS), n_items)
-    user_cluster = rng.integers(0, len(CLUSTERS), n_users)
-    rows = []
-    for u in range(n_users):
-        own = np.flatnonzero(item_cluster == user_cluster[u])
-        picks = set(rng.choice(own, min(len(own), int(per_user * 0.85)), replace=False).tolist())
-        while len(picks) < per_user:
-            picks.add(int(rng.integers(0, n_items)))
-        rows += [(u + 1, i + 1000, 1.0, 1_000_000 + k) for k, i in enumerate(sorted(picks))]
-    inter = pd.DataFrame(rows, columns=["user_id", "item_id", "weight", "timestamp"])
+    inter, item_cluster, _ = clustered_interactions(
+        rng, n_users=n_users, n_items=n_items, n_clusters=len(CLUSTERS), per_user=per_user)
     genres = [CLUSTERS[c] for c in item_cluster]
     items = pd.DataFrame({"item_id": np.arange(n_items) + 1000,
                           "title": [f"Film number {i}" for i in range(n_items)],

@@ -16,6 +16,7 @@ from augment.data import Dataset
 from augment.engine import Engine, EngineConfig, RunResult
 from augment.providers.base import Request
 from augment.providers.fake import FakeProvider
+from augment.testing.synthetic import clustered_interactions
 
 CLUSTERS = ("Action", "Comedy", "Drama", "Horror", "SciFi")
 WORDS = {"Action": "chase explosion", "Comedy": "laugh wedding", "Drama": "family loss",
@@ -28,17 +29,8 @@ def make_synthetic(n_users: int = 200, n_items: int = 300, per_user: int = 20,
     cluster only with probability ``1 - genre_noise`` (else a random genre), so text is
     a weak signal and the interactions are the strong one."""
     rng = np.random.default_rng(seed)
-    item_cluster = rng.integers(0, len(CLUSTERS), n_items)
-    user_cluster = rng.integers(0, len(CLUSTERS), n_users)
-    rows = []
-    for u in range(n_users):
-        own = np.flatnonzero(item_cluster == user_cluster[u])
-        n_own = int(per_user * 0.85)
-        picks = set(rng.choice(own, n_own, replace=False).tolist())
-        while len(picks) < per_user:
-            picks.add(int(rng.integers(0, n_items)))
-        rows += [(u + 1, i + 1000, 1.0, 1_000_000 + k) for k, i in enumerate(sorted(picks))]
-    inter = pd.DataFrame(rows, columns=["user_id", "item_id", "weight", "timestamp"])
+    inter, item_cluster, user_cluster = clustered_interactions(
+        rng, n_users=n_users, n_items=n_items, n_clusters=len(CLUSTERS), per_user=per_user)
     genres = [CLUSTERS[c] if rng.random() > genre_noise else CLUSTERS[rng.integers(0, 5)]
               for c in item_cluster]
     items = pd.DataFrame({"item_id": np.arange(n_items) + 1000,

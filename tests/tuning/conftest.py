@@ -11,6 +11,7 @@ import pytest
 
 from augment.data import Dataset
 from augment.splits import Split, split
+from augment.testing.synthetic import clustered_interactions
 
 
 def make_clustered(n_users: int = 240, n_items: int = 300, n_clusters: int = 6,
@@ -18,16 +19,9 @@ def make_clustered(n_users: int = 240, n_items: int = 300, n_clusters: int = 6,
     """Users like one cluster (90% of their items); titles and genres say nothing of it,
     so cold items can only be placed through their interactions."""
     rng = np.random.default_rng(seed)
-    item_cluster = rng.integers(0, n_clusters, n_items)
-    user_cluster = rng.integers(0, n_clusters, n_users)
-    rows = []
-    for u in range(n_users):
-        own = np.flatnonzero(item_cluster == user_cluster[u])
-        picks = set(rng.choice(own, min(len(own), int(per_user * 0.9)), replace=False).tolist())
-        while len(picks) < per_user:
-            picks.add(int(rng.integers(0, n_items)))
-        rows += [(u + 1, i + 1000, 1.0) for i in sorted(picks)]
-    inter = pd.DataFrame(rows, columns=["user_id", "item_id", "weight"])
+    inter, item_cluster, _ = clustered_interactions(
+        rng, n_users=n_users, n_items=n_items, n_clusters=n_clusters, per_user=per_user,
+        own_share=0.9, timestamp_base=None)
     items = pd.DataFrame({"item_id": np.arange(n_items) + 1000,
                           "title": [f"Film {i}" for i in range(n_items)],
                           "genres": rng.choice(["Drama", "Comedy", "Action"], n_items),
