@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import os
@@ -204,8 +205,25 @@ def load_model(path: Path, *, n_ctx: int = 2048, n_threads: int | None = None,
                               "may be corrupt or need a newer llama-cpp-python") from exc
         if prompt_cache_bytes > 0:
             llama.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=prompt_cache_bytes))
+        if not _MODELS:
+            atexit.register(_close_all)
         loaded = _MODELS[key] = LoadedModel(llama, path)
         return loaded
+
+
+def _close_all() -> None:
+    """Free every model before interpreter teardown.
+
+    Left to the garbage collector at exit, ``Llama.__del__`` runs after llama.cpp's
+    bindings are gone and prints a ``TypeError`` traceback per model.
+    """
+    with _MODELS_LOCK:
+        for loaded in _MODELS.values():
+            loaded.executor.shutdown(wait=True)
+            close = getattr(loaded.llama, "close", None)
+            if close is not None:
+                close()
+        _MODELS.clear()
 
 
 def clear_model_cache() -> None:
