@@ -3,11 +3,12 @@ Retry-After and rate-limit headers. Private: the providers are the public face."
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from augment.errors import (
@@ -17,7 +18,8 @@ from augment.errors import (
     TransientProviderError,
 )
 
-__all__ = ["resolve_key", "scrub", "retry_after", "status_error", "network_error", "rate_limits"]
+__all__ = ["resolve_key", "scrub", "retry_after", "status_error", "network_error", "rate_limits",
+           "LoopBoundClient"]
 
 _KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,}|sk-ant-[A-Za-z0-9_\-]{6,})")
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
@@ -112,3 +114,29 @@ def jsonable_params(params: Mapping[str, Any], known: tuple[str, ...]) -> tuple[
     kw = {k: v for k, v in params.items() if k in known and v is not None}
     extra = {k: v for k, v in params.items() if k not in known and v is not None}
     return kw, extra
+
+
+class LoopBoundClient:
+    """One SDK client per running event loop, made by ``factory`` on first use.
+
+    The SDKs' async HTTP clients are bound to the loop they first ran on, and each
+    ``engine.run`` from a script starts a new loop. Clients of finished loops are
+    kept, not closed: their sockets died with the old loop, and closing them would
+    schedule work on the new one.
+    """
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._client: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stale: list[Any] = []
+
+    def get(self) -> Any:
+        """The client for the running loop."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            if self._client is not None:
+                self._stale.append(self._client)
+            self._client = self._factory()
+            self._loop = loop
+        return self._client

@@ -6,7 +6,6 @@ retries are off: the engine retries (529 overloaded counts as transient).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from typing import Any
@@ -46,25 +45,16 @@ class AnthropicProvider:
         self.base_url = base_url
         self.timeout = timeout
         self._key = _sdk.resolve_key(api_key, KEY_ENV, name)
-        self._client: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stale: list[Any] = []  # clients of finished loops: kept so their __del__ does not
-        # schedule a close on the new loop (their sockets died with the old loop)
+        self._clients = _sdk.LoopBoundClient(self._new_client)
 
     def __repr__(self) -> str:  # never shows the key
         return f"AnthropicProvider(model={self.model!r}, base_url={self.base_url!r})"
 
-    def _get_client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:  # httpx clients are bound to a loop
-            if self._client is not None:
-                self._stale.append(self._client)
-            import anthropic
+    def _new_client(self) -> Any:
+        import anthropic
 
-            self._client = anthropic.AsyncAnthropic(api_key=self._key, base_url=self.base_url,
-                                                    max_retries=0, timeout=self.timeout)
-            self._loop = loop
-        return self._client
+        return anthropic.AsyncAnthropic(api_key=self._key, base_url=self.base_url,
+                                        max_retries=0, timeout=self.timeout)
 
     def _body(self, request: Request) -> tuple[dict[str, Any], bool]:
         schema, wrapped = object_root(request.schema)
@@ -96,7 +86,7 @@ class AnthropicProvider:
         body, wrapped = self._body(request)
         secrets = (self._key,)
         try:
-            raw = await self._get_client().messages.with_raw_response.create(**body)
+            raw = await self._clients.get().messages.with_raw_response.create(**body)
             message = await raw.parse()
         except anthropic.APIStatusError as exc:
             _sdk.scrub_exception(exc, secrets)

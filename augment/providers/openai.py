@@ -8,7 +8,6 @@ need none. The SDK's own retries are off: the engine retries.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -52,25 +51,16 @@ class OpenAIProvider:
         self.strict = strict
         self.json_mode = json_mode
         self._key = _sdk.resolve_key(api_key, KEY_ENV, name, required=base_url is None) or "not-needed"
-        self._client: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stale: list[Any] = []  # clients of finished loops: kept so their __del__ does not
-        # schedule a close on the new loop (their sockets died with the old loop)
+        self._clients = _sdk.LoopBoundClient(self._new_client)
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIProvider(model={self.model!r}, base_url={self.base_url!r}, name={self.name!r})"
 
-    def _get_client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:  # httpx clients are bound to a loop
-            if self._client is not None:
-                self._stale.append(self._client)
-            import openai
+    def _new_client(self) -> Any:
+        import openai
 
-            self._client = openai.AsyncOpenAI(api_key=self._key, base_url=self.base_url,
-                                              max_retries=0, timeout=self.timeout)
-            self._loop = loop
-        return self._client
+        return openai.AsyncOpenAI(api_key=self._key, base_url=self.base_url,
+                                  max_retries=0, timeout=self.timeout)
 
     def _body(self, request: Request) -> tuple[dict[str, Any], bool]:
         schema, wrapped = object_root(request.schema)
@@ -100,7 +90,7 @@ class OpenAIProvider:
         body, wrapped = self._body(request)
         secrets = (self._key,)
         try:
-            raw = await self._get_client().chat.completions.with_raw_response.create(**body)
+            raw = await self._clients.get().chat.completions.with_raw_response.create(**body)
             completion = raw.parse()
         except openai.APIStatusError as exc:
             _sdk.scrub_exception(exc, secrets)
