@@ -48,6 +48,18 @@ def _same_id_type(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series]:
     return a.astype(str), b.astype(str)
 
 
+def _side_table(table: Table, id_col: str, inter: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The checked items or users table (``id_col`` present, set and unique), its ids made
+    comparable with ``inter[id_col]`` (which is updated in place)."""
+    df, file = _as_frame(table, f"<{id_col.removesuffix('_id')}s DataFrame>")
+    require_columns(df, [id_col], file=file)
+    check_ids(df, id_col, file=file)
+    check_unique(df, [id_col], file=file)
+    df = df.copy()
+    inter[id_col], df[id_col] = _same_id_type(inter[id_col], df[id_col])
+    return df, file
+
+
 def dataset_from_frames(interactions: Table, items: Table | None = None,
                         users: Table | None = None, *, name: str = "dataset") -> Dataset:
     """A checked Dataset from DataFrames or file paths.
@@ -72,12 +84,7 @@ def dataset_from_frames(interactions: Table, items: Table | None = None,
     if items is None:
         item_df = pd.DataFrame({"item_id": pd.unique(inter["item_id"])})
     else:
-        item_df, tfile = _as_frame(items, "<items DataFrame>")
-        require_columns(item_df, ["item_id"], file=tfile)
-        check_ids(item_df, "item_id", file=tfile)
-        check_unique(item_df, ["item_id"], file=tfile)
-        item_df = item_df.copy()
-        inter["item_id"], item_df["item_id"] = _same_id_type(inter["item_id"], item_df["item_id"])
+        item_df, tfile = _side_table(items, "item_id", inter)
         missing = ~inter["item_id"].isin(item_df["item_id"])
         if missing.any():
             extra = pd.unique(inter.loc[missing, "item_id"])
@@ -87,12 +94,7 @@ def dataset_from_frames(interactions: Table, items: Table | None = None,
 
     user_df = None
     if users is not None:
-        user_df, ufile = _as_frame(users, "<users DataFrame>")
-        require_columns(user_df, ["user_id"], file=ufile)
-        check_ids(user_df, "user_id", file=ufile)
-        check_unique(user_df, ["user_id"], file=ufile)
-        user_df = user_df.copy()
-        inter["user_id"], user_df["user_id"] = _same_id_type(inter["user_id"], user_df["user_id"])
+        user_df, _ = _side_table(users, "user_id", inter)
     log.info("%s: %d interactions, %d items", name, len(inter), len(item_df))
     return Dataset(interactions=inter, items=item_df, users=user_df, name=name)
 
