@@ -15,6 +15,13 @@
 
 ``Split.train`` keeps the full items and users tables, so its vocabularies equal
 those of ``Split.dataset``: row indices mean the same thing everywhere.
+
+``Split.known`` (default None) holds held-out interactions that something other
+than training knows, e.g. the half of the truth a simulated model answers from
+(:func:`augment.testing.simulated.oracle_split`). Like training items they are
+excluded from every model's ranking and never scored: the *fold-in* protocol of
+strong-generalisation evaluation (Liang et al., 2018), where a held-out user's
+fold-in items are given and the rest are ranked among the items not given.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sparse
 
 from augment.data.dataset import Dataset
 from augment.errors import ConfigError, DataError
@@ -53,6 +61,24 @@ class Split:
     """Ids of the held-out items (empty for user-cold)."""
     cold_users: frozenset
     """Ids of the held-out users (empty for item-cold)."""
+    known: pd.DataFrame | None = None
+    """Held-out interactions known outside training (``user_id``, ``item_id``): excluded
+    from every ranking like training items, never in ``valid``/``test``. None: none."""
+
+    def seen_matrix(self) -> sparse.csr_matrix:
+        """Users x items CSR matrix, nonzero where a pair is excluded from rankings:
+        the training interactions (any weight) and :attr:`known`."""
+        seen = self.train.matrix().tocsr()
+        if self.known is None or len(self.known) == 0:
+            return seen
+        u = self.dataset.user_vocab.index(self.known["user_id"])
+        i = self.dataset.item_vocab.index(self.known["item_id"])
+        ok = (u >= 0) & (i >= 0)
+        extra = sparse.csr_matrix((np.ones(int(ok.sum()), dtype=seen.dtype), (u[ok], i[ok])),
+                              shape=seen.shape)
+        out = (abs(seen) + extra).tocsr()
+        out.data[:] = 1
+        return out
 
     @property
     def warm_items(self) -> frozenset:
@@ -62,7 +88,8 @@ class Split:
     def __repr__(self) -> str:
         return (f"Split({self.kind!r}, seed={self.seed}: train={len(self.train.interactions)}, "
                 f"valid={len(self.valid)}, test={len(self.test)}, "
-                f"cold_items={len(self.cold_items)}, cold_users={len(self.cold_users)})")
+                f"cold_items={len(self.cold_items)}, cold_users={len(self.cold_users)}"
+                + (f", known={len(self.known)}" if self.known is not None else "") + ")")
 
 
 def _three_way(n: int, rng: np.random.Generator, ratios=(0.8, 0.1, 0.1)) -> np.ndarray:

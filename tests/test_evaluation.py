@@ -138,6 +138,39 @@ def test_training_items_are_excluded(item_split):
         "recall@10"] + 0.05
 
 
+@pytest.mark.parametrize("kind", ["item-cold", "user-cold"])
+def test_known_pairs_are_excluded_like_training_items(rng, kind):
+    """Pairs in Split.known are never ranked: a model that puts them first is not punished."""
+    from dataclasses import replace
+
+    sp = split(_clustered(rng), kind, seed=0)
+    cold = sp.test[sp.test["segment"] == "cold"]
+    known = cold.groupby("user_id", group_keys=False).head(2)  # given to some model
+    scored = cold.drop(index=known.index)
+    sp = replace(sp, test=pd.concat([sp.test[sp.test["segment"] == "warm"], scored]),
+                 known=known[["user_id", "item_id", "weight"]])
+
+    class KnownFirst(Oracle):  # the known pairs score 2, the scored ones 1
+        def __init__(self):
+            super().__init__(scored)
+            self.known = set(zip(known.user_id, known.item_id, strict=True))
+
+        def score(self, users, items):
+            return super().score(users, items) + np.array(
+                [[2.0 * ((u, i) in self.known) for i in items] for u in users])
+
+    with_known = evaluate(sp, {"m": KnownFirst()}, k=(2,))["models"]["m"]["cold"]
+    without = evaluate(replace(sp, known=None), {"m": KnownFirst()}, k=(2,))["models"]["m"]
+    assert with_known["recall@2"] == pytest.approx(1.0)
+    assert without["cold"]["recall@2"] < 0.9
+    seen = sp.seen_matrix()
+    u = sp.dataset.user_vocab.index(known["user_id"])
+    i = sp.dataset.item_vocab.index(known["item_id"])
+    assert (np.asarray(seen[u, i]).ravel() != 0).all()
+    assert seen.nnz == sp.train.matrix().nnz + len(known)
+    assert replace(sp, known=None).seen_matrix().nnz == sp.train.matrix().nnz
+
+
 def test_scorers_handle_unknown_ids(item_split):
     for model in (RandomScorer(1), PopularityScorer(), ContentKNNScorer()):
         model.fit(item_split.train)

@@ -10,7 +10,8 @@ Segments of a ``user-cold`` split: ``cold`` (held-out users), ``warm`` (the othe
 users) and ``all`` (both), each ranked over the whole catalog.
 
 Only positive test interactions (weight > 0) are relevant. A user's training
-items are always excluded from their ranking. Ties (e.g. every cold item scoring 0
+items, and the pairs in ``split.known`` (interactions given to a model another
+way, e.g. a simulated LLM's oracle half), are always excluded from their ranking. Ties (e.g. every cold item scoring 0
 under plain ALS) are broken at random with a generator seeded by ``seed``, the
 same for every model, so a model that cannot tell items apart scores as chance.
 Users are scored in batches of ``batch_size`` to bound memory.
@@ -153,8 +154,8 @@ def evaluate(split: Split, models: Mapping[str, Any], k: Iterable[int] = (10, 20
     if wanted - set(segs):
         raise ConfigError(f"unknown segment(s) {sorted(wanted - set(segs))}; use {list(segs)}",
                           key="include")
-    seen = split.train.matrix().tocsr()
-    counts = np.asarray((seen > 0).sum(axis=0)).ravel()
+    seen = split.seen_matrix()
+    counts = np.asarray((split.train.matrix() > 0).sum(axis=0)).ravel()
     pop_pct = M.popularity_percentile(counts)
     result: dict[str, Any] = {"split": split.kind, "seed": seed, "k": ks, "models": {}}
     for name, model in models.items():

@@ -70,7 +70,11 @@ def oracle_split(split: Split, *, fraction: float = 0.5, seed: int = 0
     For each cold target (cold item for ``item-cold``, cold user for
     ``user-cold``), ``floor(fraction * n)`` of its ``n`` cold validation/test
     interactions (drawn at random with ``seed``) move to the oracle; the others
-    stay. Warm rows and ``split.train`` are untouched.
+    stay. Warm rows and ``split.train`` are untouched. The returned split's
+    ``known`` is the oracle (added to any ``known`` it had), so evaluation excludes
+    the oracle pairs from every model's ranking, as training items are: recommending
+    an interaction the provider was told about is neither a hit nor a miss (the
+    fold-in protocol; see :mod:`augment.splits`).
     """
     if not 0.0 < fraction < 1.0:
         raise ConfigError(f"fraction must be within (0, 1), got {fraction}", key="fraction")
@@ -88,7 +92,9 @@ def oracle_split(split: Split, *, fraction: float = 0.5, seed: int = 0
         drop = cold.index[to_oracle]
         kept[part] = df.drop(index=drop).reset_index(drop=True)
     oracle = pd.concat(oracle_parts, ignore_index=True).drop(columns="segment")
-    return replace(split, valid=kept["valid"], test=kept["test"]), oracle
+    known = oracle if split.known is None else pd.concat([split.known, oracle],
+                                                         ignore_index=True)
+    return replace(split, valid=kept["valid"], test=kept["test"], known=known), oracle
 
 
 def _data(request: Request) -> Any:

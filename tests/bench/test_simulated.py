@@ -47,6 +47,7 @@ def test_oracle_and_scored_are_disjoint_and_complete(catalog, kind):
     assert 0.3 < len(oracle) / (len(oracle) + (scored.test["segment"] == "cold").sum()
                                 + (scored.valid["segment"] == "cold").sum()) <= 0.5
     assert scored.train is sp.train
+    assert _pairs(scored.known) == _pairs(oracle)  # excluded from rankings, never scored
 
 
 @pytest.mark.parametrize("kind", ["item-cold", "user-cold"])
