@@ -8,10 +8,14 @@
   mapping learned on warm items from ``item_features`` to item factors
   (``cold_items="mapping"``), or all-zero factors (``cold_items="zero"``: every
   cold item then scores 0, so ranking among cold items is left to chance).
-  Items whose interactions are all generated (``source == "generated"``) are
-  folded in after ALS with a ridge prior centred on their mapped factor
-  (``generated_items="prior"``); items with observed interactions get fitted
-  factors, and only they train the mapping.
+  With ``generated_items="prior"`` (default) generated interactions
+  (``source == "generated"``) never enter the ALS sweeps: items whose
+  interactions are all generated are folded in afterwards with a ridge prior
+  centred on their mapped factor, and users with generated interactions on
+  observed items (pseudo-interactions of cold users) get one ALS user update
+  over all their rows against the final item factors. So generated data moves
+  only the factors of the cold items and users it is about; items with observed
+  interactions get fitted factors, and only they train the mapping.
 - BLAS is limited to one thread (threadpoolctl) around implicit calls, as implicit
   asks; with a fixed ``seed`` two fits give the same factors.
 """
@@ -70,7 +74,12 @@ class ALSRecommender:
         of zero (zero without a mapping), so a few generated picks move an item
         away from where its features put it rather than shrink it towards zero;
         ``"fit"`` fits them in ALS like any other item (generated data then also
-        moves user factors). Without a ``source`` column every item is observed.
+        moves user factors). With ``"prior"``, users with generated interactions on
+        items that have observed ones are re-solved after the sweeps (one ALS user
+        update over their observed and generated rows against the final item
+        factors): generated rows about cold users do not move any item factor, so
+        warm users score exactly as without them. Without a ``source`` column every
+        interaction is observed.
     prior_scale
         Ridge penalty of the fold-in as a multiple of ``regularization``: larger
         keeps an item closer to its mapped factor for the same picks.
@@ -118,6 +127,7 @@ class ALSRecommender:
         self.item_factors: np.ndarray | None = None
         self.mapped_items: np.ndarray = np.zeros(0, dtype=np.int64)
         self.prior_items: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.refit_users: np.ndarray = np.zeros(0, dtype=np.int64)
         self._seen: sp.csr_matrix | None = None
 
     def __repr__(self) -> str:
@@ -133,22 +143,32 @@ class ALSRecommender:
     def fit(self, dataset: Dataset) -> ALSRecommender:
         """Fit on ``dataset.interactions`` (weights, incl. negative) and its item features.
 
-        With ``generated_items="prior"`` and a ``source`` column, items whose training
-        interactions are all ``"generated"`` are left out of the ALS sweeps and folded
-        in afterwards, each solved against the fitted user factors with the ridge
-        prior centred on its mapped factor (:func:`solve_with_prior`).
+        With ``generated_items="prior"`` and a ``source`` column, the sweeps see the
+        observed rows only. Items whose training interactions are all
+        ``"generated"`` are folded in afterwards, each solved against the fitted
+        user factors with the ridge prior centred on its mapped factor
+        (:func:`solve_with_prior`); then users with generated rows on observed items
+        get an ALS user update over all their rows (``refit_users``).
         """
         matrix = dataset.matrix()
         has_data = np.bincount(matrix.indices, minlength=matrix.shape[1]) > 0
         observed = has_data & self._observed_items(dataset, matrix.shape[1])
-        fold_in = (np.flatnonzero(has_data & ~observed) if self.generated_items == "prior"
+        prior = self.generated_items == "prior"
+        fold_in = (np.flatnonzero(has_data & ~observed) if prior
                    else np.zeros(0, dtype=np.int64))
         fit_matrix = matrix
-        if len(fold_in):
-            keep = np.ones(matrix.shape[1], dtype=np.float32)
-            keep[fold_in] = 0.0
-            fit_matrix = (matrix @ sp.diags(keep)).tocsr()
-            fit_matrix.eliminate_zeros()
+        refit_users = np.zeros(0, dtype=np.int64)
+        if prior and "source" in dataset.interactions.columns:
+            # the sweeps see observed rows only; generated rows come back in the fold-ins
+            real = (dataset.interactions["source"] != "generated").to_numpy()
+            if not real.all():
+                fit_matrix = dataset.matrix(dataset.interactions[real])
+                fit_matrix.eliminate_zeros()
+                gen = dataset.interactions[~real]
+                gen_items = dataset.item_vocab.index(gen["item_id"])
+                on_observed = (gen_items >= 0) & observed[np.maximum(gen_items, 0)]
+                gen_users = dataset.user_vocab.index(gen.loc[on_observed, "user_id"])
+                refit_users = np.unique(gen_users[gen_users >= 0])
         with threadpool_limits(1, "blas"):
             model = self._implicit_model()
             model.fit(fit_matrix, show_progress=False)
@@ -169,16 +189,25 @@ class ALSRecommender:
             items[cold] = mapped[:len(cold)]
             self.mapped_items = cold
         if len(fold_in):
-            prior = (mapped[len(cold):] if mapped is not None
-                     else np.zeros((len(fold_in), self.factors), dtype=np.float32))
+            centre = (mapped[len(cold):] if mapped is not None
+                      else np.zeros((len(fold_in), self.factors), dtype=np.float32))
             conf = self.alpha * matrix[:, fold_in].T.tocsr()
             items[fold_in] = solve_with_prior(conf, users, self.prior_scale * self.regularization,
-                                              prior)
+                                              centre)
+        if len(refit_users):
+            # users with generated rows on observed items: one ALS user update over all
+            # their rows (observed + generated) against the final item factors
+            conf = self.alpha * matrix[refit_users]
+            users[refit_users] = solve_with_prior(
+                conf, items, self.regularization,
+                np.zeros((len(refit_users), self.factors), dtype=np.float32))
+        self.refit_users = refit_users
         self.user_factors, self.item_factors = users, items
         self._seen = matrix
         log.info("ALS fitted: %d users, %d items (%d without interactions, %d mapped, "
-                 "%d with generated interactions only folded in)", len(users), len(items),
-                 len(cold), len(self.mapped_items), len(fold_in))
+                 "%d with generated interactions only folded in; %d users re-solved with "
+                 "their generated interactions)", len(users), len(items), len(cold),
+                 len(self.mapped_items), len(fold_in), len(refit_users))
         return self
 
     @staticmethod

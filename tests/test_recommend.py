@@ -221,3 +221,29 @@ def test_generated_fit_is_deterministic(rng):
         ALSRecommender(generated_items="maybe")
     with pytest.raises(ConfigError, match="prior_scale"):
         ALSRecommender(prior_scale=0)
+
+
+def test_generated_rows_of_cold_users_move_only_those_users(rng):
+    # user 40 is new with one observed block-B item; generated picks say block A
+    base = _block(rng)
+    new = pd.DataFrame({"user_id": [40], "item_id": [15], "weight": [1.0]})
+    ds0 = base.replace(interactions=pd.concat([base.interactions, new], ignore_index=True))
+    gen = pd.DataFrame({"user_id": 40, "item_id": [0, 1, 2, 3, 4], "weight": 1.0,
+                        "source": "generated"})
+    ds = ds0.replace(interactions=pd.concat(
+        [ds0.interactions.assign(source="observed"), gen], ignore_index=True))
+    plain, m = _model().fit(ds0), _model().fit(ds)
+    assert m.user_vocab.id(m.refit_users).tolist() == [40]
+    # everyone else, and every item, is exactly as without the generated rows
+    assert np.array_equal(m.item_factors, plain.item_factors)
+    assert np.array_equal(m.user_factors[:40], plain.user_factors[:40])
+    # user 40 got one ALS update over all their rows: now prefers block A
+    s = m.score([40], range(N_ITEMS))[0]
+    assert s[5:10].mean() > s[10:15].mean()
+    assert plain.score([40], range(N_ITEMS))[0][5:10].mean() < s[5:10].mean()
+    conf = m.alpha * ds.matrix()[m.refit_users]
+    expect = solve_with_prior(conf, m.item_factors, m.regularization, np.zeros((1, m.factors)))
+    assert np.allclose(m.user_factors[m.refit_users], expect, atol=1e-5)
+    # "fit" lets the generated rows into the sweeps (item factors move)
+    fit = _model(generated_items="fit").fit(ds)
+    assert len(fit.refit_users) == 0 and not np.allclose(fit.item_factors, plain.item_factors)
