@@ -24,6 +24,13 @@ def test_smoke_run_writes_every_part(catalog, tmp_path):
             assert (kind, "none", m) in models
         for m in ("als+attributes", "als+pseudo", "als+augmented"):
             assert (kind, "simulated", m) in models
+        assert (kind, "ceiling", "als+oracle") in models
+        # every oracle pair as data, noise-free: never below the unaugmented model
+        cold = {(r["provider"], r["noise"], r["model"], r["seed"]): r["recall@20"]
+                for r in saved["rows"] if r["split"] == kind and r["segment"] == "cold"}
+        for seed in (0, 1):
+            assert cold[("ceiling", None, "als+oracle", seed)] >= cold[
+                ("none", None, "als+content", seed)]
     assert len(saved["choices"]) == 2 * 2 * 2  # splits x seeds x noise levels
     assert all(c["weight"] in (0.0, 0.3, 1.0, 3.0) for c in saved["choices"])
     assert {q["kind"] for q in saved["quality"]} == {"genres", "pseudo_interactions"}
