@@ -75,8 +75,9 @@ class Split:
         i = self.dataset.item_vocab.index(self.known["item_id"])
         ok = (u >= 0) & (i >= 0)
         extra = sparse.csr_matrix((np.ones(int(ok.sum()), dtype=seen.dtype), (u[ok], i[ok])),
-                              shape=seen.shape)
+                                  shape=seen.shape)
         out = (abs(seen) + extra).tocsr()
+        out.eliminate_zeros()  # a training pair whose weights sum to 0 stays rankable
         out.data[:] = 1
         return out
 

@@ -11,9 +11,10 @@ users) and ``all`` (both), each ranked over the whole catalog.
 
 Only positive test interactions (weight > 0) are relevant. A user's training
 items, and the pairs in ``split.known`` (interactions given to a model another
-way, e.g. a simulated LLM's oracle half), are always excluded from their ranking. Ties (e.g. every cold item scoring 0
-under plain ALS) are broken at random with a generator seeded by ``seed``, the
-same for every model, so a model that cannot tell items apart scores as chance.
+way, e.g. a simulated LLM's oracle half), are always excluded from their
+ranking. Ties (e.g. every cold item scoring 0 under plain ALS) are broken at
+random with a generator seeded by ``seed``, the same for every model, so a
+model that cannot tell items apart scores as chance.
 Users are scored in batches of ``batch_size`` to bound memory.
 """
 
