@@ -99,7 +99,8 @@ class ALSRecommender:
     def __init__(self, factors: int = 64, regularization: float = 50.0, iterations: int = 15,
                  alpha: float = 10.0, seed: int = 0, *, cold_items: ColdItems = "mapping",
                  mapping_regularization: float = 1.0, generated_items: GeneratedItems = "prior",
-                 prior_scale: float = 2.0, num_threads: int = 1) -> None:
+                 prior_scale: float = 2.0, refit_regularization: float | None = None,
+                 num_threads: int = 1) -> None:
         if cold_items not in ("mapping", "zero"):
             raise ConfigError(f"cold_items must be 'mapping' or 'zero', got {cold_items!r}",
                               key="cold_items")
@@ -108,6 +109,9 @@ class ALSRecommender:
                               f"{generated_items!r}", key="generated_items")
         if prior_scale <= 0:
             raise ConfigError(f"prior_scale must be > 0, got {prior_scale}", key="prior_scale")
+        if refit_regularization is not None and refit_regularization < 0:
+            raise ConfigError(f"refit_regularization must be >= 0, got {refit_regularization}",
+                              key="refit_regularization")
         if factors < 1 or iterations < 1 or alpha <= 0 or regularization < 0:
             raise ConfigError("factors and iterations must be >= 1, alpha > 0, "
                               "regularization >= 0", key="als")
@@ -120,6 +124,7 @@ class ALSRecommender:
         self.mapping_regularization = mapping_regularization
         self.generated_items = generated_items
         self.prior_scale = prior_scale
+        self.refit_regularization = refit_regularization
         self.num_threads = num_threads
         self.user_vocab: Vocabulary | None = None
         self.item_vocab: Vocabulary | None = None
@@ -198,8 +203,10 @@ class ALSRecommender:
             # users with generated rows on observed items: one ALS user update over all
             # their rows (observed + generated) against the final item factors
             conf = self.alpha * matrix[refit_users]
+            reg = (self.regularization if self.refit_regularization is None
+                   else self.refit_regularization)
             users[refit_users] = solve_with_prior(
-                conf, items, self.regularization,
+                conf, items, reg,
                 np.zeros((len(refit_users), self.factors), dtype=np.float32))
         self.refit_users = refit_users
         self.user_factors, self.item_factors = users, items

@@ -19,12 +19,21 @@ times with the candidates in a different (seeded) order; votes are aggregated
 by :func:`~augment.tasks.votes.aggregate_votes` and the position bias measured by
 :func:`~augment.tasks.votes.position_bias`.
 
+**Rounds** (cold users only). With ``rounds=R > 1``, a cold user is asked again
+after each round with fresh candidates: :meth:`PseudoInteractions.next_round`
+takes the round's records, adds the kept positive picks to the user's profile
+(the retriever treats them as liked; the prompt lists them as
+``probably_likes``) and excludes every candidate already shown. A user with 3
+known items thus reaches items a 3-item profile cannot retrieve; each round
+costs ``n_repeats`` more requests per cold user. Cold items take one round.
+
 Only the split's *train* Dataset is read: a cold item's held-out interactions
 never reach a prompt or a candidate generator.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -94,6 +103,17 @@ class PseudoInteractions:
       profiles (``to_frame`` outputs) used to describe items and users.
     - ``history_items``: liked items shown per candidate user.
     - ``item_schema`` / ``user_schema``: the schemas (shipped names by default).
+    - ``rounds``: rounds of requests for cold users (>= 1; see the module docstring).
+      :meth:`work_items` gives the first round; :meth:`next_round` the next task.
+
+    ```python
+    task = PseudoInteractions(train, cold_users=users, rounds=3)
+    records = []
+    while task is not None:
+        got = engine.run(task.work_items()).records
+        records += got
+        task = task.next_round(got)
+    ```
     """
 
     name = NAME
@@ -106,9 +126,11 @@ class PseudoInteractions:
                  popularity_weight: float = 0.3,
                  item_schema: str | Path | Mapping[str, Any] = "pseudo_interactions_cold_item",
                  user_schema: str | Path | Mapping[str, Any] = "pseudo_interactions_cold_user",
-                 params: Mapping[str, Any] | None = None) -> None:
+                 params: Mapping[str, Any] | None = None, rounds: int = 1) -> None:
         if n_repeats < 1 or n_candidates < 1:
             raise ConfigError("n_repeats and n_candidates must be >= 1", key="n_repeats")
+        if rounds < 1:
+            raise ConfigError(f"rounds must be >= 1, got {rounds}", key="rounds")
         self.train = train
         self.cold_items = [py_id(i) for i in cold_items]
         self.cold_users = [py_id(u) for u in cold_users]
@@ -117,6 +139,11 @@ class PseudoInteractions:
         self.seed = seed
         self.history_items = history_items
         self.params = dict(params or {})
+        self.rounds = rounds
+        self.round = 0
+        """This task's round (0 = the first)."""
+        self._picked: dict[Any, list[Any]] = {}  # cold user -> positives kept in earlier rounds
+        self._shown: dict[Any, set[Any]] = {}  # cold user -> candidates shown in earlier rounds
         self.item_schema = load_task_schema(item_schema)
         self.user_schema = load_task_schema(user_schema)
         self._texts = item_texts(train.items, max_chars=300)
@@ -163,6 +190,15 @@ class PseudoInteractions:
         self._cards[user_id] = card
         return card
 
+    def _cold_user_card(self, user_id: Any) -> dict[str, Any]:
+        """The target user's card: with earlier rounds' picks as ``probably_likes``."""
+        card = self._user_card(user_id)
+        picked = self._picked.get(user_id)
+        if not picked:
+            return card
+        return {**card, "probably_likes": [self._texts.get(i, {}).get("title", str(i))
+                                           for i in picked[:self.history_items]]}
+
     def _item_card(self, item_id: Any) -> dict[str, Any]:
         fields = self._texts.get(item_id, {})
         keep = {k: v for k, v in fields.items() if k in ("title", "genres", "generated_genres",
@@ -178,17 +214,44 @@ class PseudoInteractions:
     def work_items(self) -> list[WorkItem]:
         """``n_repeats`` work items per cold item and per cold user (shuffled candidates)."""
         out: list[WorkItem] = []
-        for t, item_id in enumerate(self.cold_items):
+        for t, item_id in enumerate(self.cold_items if self.round == 0 else ()):
             assert self._user_cands is not None
             cands = [py_id(u) for u in self._user_cands.candidates(item_id, self.n_candidates)]
             if cands:
                 out.extend(self._item_requests(t, item_id, cands))
         for t, user_id in enumerate(self.cold_users):
             assert self._item_cands is not None
-            cands = [py_id(i) for i in self._item_cands.candidates(user_id, self.n_candidates)]
+            cands = [py_id(i) for i in self._item_cands.candidates(
+                user_id, self.n_candidates, also_liked=self._picked.get(user_id, ()),
+                exclude=self._shown.get(user_id, ()))]
             if cands:
                 out.extend(self._user_requests(t, user_id, cands))
         return out
+
+    def next_round(self, records: Iterable[Mapping[str, Any]], *, threshold: float = 0.5
+                   ) -> PseudoInteractions | None:
+        """The task of the next round for cold users, or None after the last round.
+
+        ``records`` are this round's records (others are ignored). Positives kept
+        by :func:`~augment.tasks.votes.aggregate_votes` (``threshold``) join each
+        user's profile; every candidate shown so far is excluded from the next
+        candidates.
+        """
+        if self.round + 1 >= self.rounds or not self.cold_users:
+            return None
+        mine = [r for r in records if r.get("direction") == "user"
+                and int(r.get("round") or 0) == self.round]
+        nxt = copy.copy(self)
+        nxt.round = self.round + 1
+        nxt._picked = {u: list(v) for u, v in self._picked.items()}
+        nxt._shown = {u: set(v) for u, v in self._shown.items()}
+        for rec in mine:
+            nxt._shown.setdefault(rec["user_id"], set()).update(rec.get("candidates", []))
+        votes = aggregate_votes(mine, threshold=threshold)
+        positives = votes[votes["label"] > 0]
+        for u, i in zip(positives["user_id"], positives["item_id"], strict=True):
+            nxt._picked.setdefault(u, []).append(i)
+        return nxt
 
     def _item_requests(self, t: int, item_id: Any, cands: list[Any]) -> list[WorkItem]:
         system = (
@@ -228,12 +291,15 @@ class PseudoInteractions:
             + DATA_RULES)
         history = self._hist.get(user_id, ([], []))[0]
         items = []
-        for r, order in enumerate(self._orders(len(self.cold_items) + t, cands)):
+        stream = len(self.cold_items) + t + self.round * (len(self.cold_items)
+                                                          + len(self.cold_users))
+        tag = f":g{self.round}" if self.round else ""  # round 0 keeps the one-round keys
+        for r, order in enumerate(self._orders(stream, cands)):
             schema = self.user_schema  # enums in the prompt's order, as for cold items
             for path in _USER_PATHS:
                 schema = with_enum(schema, path, [str(c) for c in order])
             user = ("Which candidate items would this user like, and which not?\n"
-                    + data_block({"user": self._user_card(user_id),
+                    + data_block({"user": self._cold_user_card(user_id),
                                   "candidates": [self._item_card(i) for i in order]}))
 
             def check(output: Any, _c: list[Any] = order) -> list[str]:
@@ -241,11 +307,12 @@ class PseudoInteractions:
                                    lists=("positives", "negatives"), id_field="item_id")
 
             items.append(make_item(
-                key=f"{NAME}:user:{user_id}:r{r}", system=system, user=user, schema=schema,
-                schema_name="pseudo_interactions_cold_user", prompt_version=PROMPT_VERSION,
-                check=check, params=self.params,
+                key=f"{NAME}:user:{user_id}{tag}:r{r}", system=system, user=user,
+                schema=schema, schema_name="pseudo_interactions_cold_user",
+                prompt_version=PROMPT_VERSION, check=check, params=self.params,
                 meta={"task": NAME, "direction": "user", "user_id": user_id, "repeat": r,
-                      "candidates": order, "schema_id": schema_id(self.user_schema)}))
+                      "round": self.round, "candidates": order,
+                      "schema_id": schema_id(self.user_schema)}))
         return items
 
     # -- records ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ never shape its candidates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -169,20 +169,35 @@ class ItemCandidates:
         top = sim.max()
         return sim / top if top > 0 else sim
 
-    def candidates(self, user_id: Any, k: int = 30) -> list[Any]:
-        """The ``k`` best-scoring items the user does not have (best first)."""
+    def candidates(self, user_id: Any, k: int = 30, *, also_liked: Sequence[Any] = (),
+                   exclude: Iterable[Any] = ()) -> list[Any]:
+        """The ``k`` best-scoring items the user does not have (best first).
+
+        ``also_liked``: items to treat as the user's positives besides the training
+        ones (e.g. picks of an earlier round); ``exclude``: items never returned
+        (e.g. candidates already shown). Both are item ids; unknown ids are ignored.
+        """
         u = self.train.user_vocab.index([user_id])[0]
         content = np.zeros(self.train.n_items)
         collab = np.zeros(self.train.n_items)
         seen = np.zeros(self.train.n_items, dtype=bool)
+        liked = np.zeros(0, dtype=np.int64)
         if u >= 0:
-            row = self._pos[u]
-            if row.nnz:
-                profile = normalize(row @ self.item_text)
-                content = np.asarray((self.item_text @ profile.T).todense()).ravel()
-                if self.collaborative_weight > 0:
-                    collab = self.collaborative(row.indices)
+            liked = self._pos[u].indices
             seen[self._all[u].indices] = True
+        if len(also_liked):
+            extra = self.train.item_vocab.index(list(also_liked))
+            liked = np.unique(np.concatenate([liked, extra[extra >= 0]]))
+        if len(liked):
+            row = sp.csr_matrix((np.ones(len(liked)), (np.zeros(len(liked), dtype=np.int64),
+                                                       liked)), shape=(1, self.train.n_items))
+            profile = normalize(row @ self.item_text)
+            content = np.asarray((self.item_text @ profile.T).todense()).ravel()
+            if self.collaborative_weight > 0:
+                collab = self.collaborative(liked)
+        seen[liked] = True
+        gone = self.train.item_vocab.index(list(exclude))
+        seen[gone[gone >= 0]] = True
         c, w = self.collaborative_weight, self.popularity_weight
         scores = (1 - w) * ((1 - c) * content + c * collab) + w * self._pop
         scores = np.where(self._allowed & ~seen, scores, -np.inf)

@@ -2,7 +2,8 @@
 
 Each target (cold item or cold user) is asked ``n_repeats`` times with its
 candidates in a different order. A pick is kept when its share of votes (picks
-of that id with that label / records of that target) reaches ``threshold``;
+of that id with that label / records of that target in that round) reaches
+``threshold``;
 its confidence is the median of its votes' confidences. An id voted both
 positive and negative keeps the label with more votes (ties are dropped).
 
@@ -10,6 +11,10 @@ positive and negative keeps the label with more votes (ties are dropped).
 under reordering (mean pairwise Jaccard of pick sets across repeats) and the
 share of picks that came from the first third of the presented list (about
 one third when the model ignores position).
+
+Records of later rounds (``round`` >= 1, see
+:meth:`~augment.tasks.PseudoInteractions.next_round`) are counted within their
+round; a pair kept in more than one round keeps its highest share.
 """
 
 from __future__ import annotations
@@ -43,8 +48,9 @@ def _picks(record: Mapping[str, Any]) -> list[tuple[str, int, str]]:
                for e in out.get("negatives", [])])
 
 
-def _groups(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, Any], list[Mapping[str, Any]]]:
-    groups: dict[tuple[str, Any], list[Mapping[str, Any]]] = defaultdict(list)
+def _groups(records: Iterable[Mapping[str, Any]]
+            ) -> dict[tuple[str, Any, int], list[Mapping[str, Any]]]:
+    groups: dict[tuple[str, Any, int], list[Mapping[str, Any]]] = defaultdict(list)
     for rec in records:
         if rec.get("task") != NAME:
             continue
@@ -52,7 +58,7 @@ def _groups(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, Any], list[
         if direction not in ("item", "user"):
             raise ConfigError(f"record {rec.get('key')!r} has no direction 'item' or 'user'")
         target = rec["item_id"] if direction == "item" else rec["user_id"]
-        groups[(direction, target)].append(rec)
+        groups[(direction, target, int(rec.get("round") or 0))].append(rec)
     return groups
 
 
@@ -67,7 +73,7 @@ def aggregate_votes(records: Iterable[Mapping[str, Any]], *, threshold: float = 
     if not 0.0 < threshold <= 1.0:
         raise ConfigError("threshold must be within (0, 1]", key="threshold")
     rows: list[dict[str, Any]] = []
-    for (direction, target), recs in _groups(records).items():
+    for (direction, target, _round), recs in _groups(records).items():
         n = len(recs)
         to_id = {str(c): c for rec in recs for c in rec.get("candidates", [])}
         votes: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -90,7 +96,11 @@ def aggregate_votes(records: Iterable[Mapping[str, Any]], *, threshold: float = 
             rows.append({"user_id": user_id, "item_id": item_id, "label": label,
                          "confidence": conf, "votes": len(confs), "n_repeats": n,
                          "share": share, "direction": direction, **prov})
-    return pd.DataFrame(rows, columns=list(PSEUDO_COLUMNS))
+    out = pd.DataFrame(rows, columns=list(PSEUDO_COLUMNS))
+    if len(out) and out.duplicated(["user_id", "item_id"]).any():  # kept in several rounds
+        out = (out.sort_values(["share", "votes"], ascending=False, kind="stable")
+               .drop_duplicates(["user_id", "item_id"]).sort_index().reset_index(drop=True))
+    return out
 
 
 def position_bias(records: Iterable[Mapping[str, Any]]) -> dict[str, float | int]:
@@ -102,6 +112,8 @@ def position_bias(records: Iterable[Mapping[str, Any]]) -> dict[str, float | int
     - ``first_third_share``: picks (positive and negative) whose position in the
       presented list was in its first third, over all picks.
     - ``first_third_expected``: the same share if picks ignored position.
+
+    A target asked in several rounds counts once per round in ``n_targets``.
     """
     jaccards: list[float] = []
     first = total = 0

@@ -161,3 +161,53 @@ def test_position_bias_is_measured(item_split, run_items, data_of):
     assert bias["first_third_share"] == 1.0
     assert bias["first_third_expected"] == pytest.approx(7 / 20)
     assert bias["agreement_jaccard"] < 0.5
+
+
+def test_rounds_feed_picks_back_and_show_new_candidates(synthetic, run_items, data_of):
+    ds = synthetic[0]
+    users = [1, 2]
+    task = PseudoInteractions(ds, cold_users=users, n_candidates=10, n_repeats=2, seed=0,
+                              rounds=3)
+    assert task.round == 0 and task.next_round([]) is not None
+
+    def fn(request):  # always picks the smallest listed id, whatever the order
+        pick = min(c["item_id"] for c in data_of(request)["candidates"])
+        return {"positives": [{"item_id": pick, "confidence": "high"}], "negatives": []}
+
+    shown: dict = {u: set() for u in users}
+    records, keys = [], []
+    rounds = 0
+    while task is not None:
+        items = task.work_items()
+        assert len(items) == len(users) * 2
+        keys += [i.key for i in items]
+        got = run_items(items, fn).records
+        assert all(r["round"] == rounds for r in got)
+        for r in got:
+            assert not set(r["candidates"]) & shown[r["user_id"]]  # never shown twice
+        for u in users:
+            shown[u] |= {c for r in got if r["user_id"] == u for c in r["candidates"]}
+        records += got
+        task = task.next_round(got)
+        rounds += 1
+        if task is not None:  # the kept picks are in the next prompt and profile
+            later = task.work_items()[0]
+            card = data_of(later.request)["user"]
+            assert len(card["probably_likes"]) == rounds
+    assert rounds == 3 and len(set(keys)) == len(keys)
+    assert keys[0] == "pseudo_interactions:user:1:r0" and ":g2:" in keys[-1]
+    votes = aggregate_votes(records)
+    # one kept positive per user per round (share 1 within its round, not 1/3 overall)
+    assert votes.groupby("user_id").size().to_dict() == {1: 3, 2: 3}
+    assert (votes["share"] == 1.0).all()
+    with pytest.raises(Exception, match="rounds"):
+        PseudoInteractions(ds, cold_users=users, rounds=0)
+
+
+def test_one_round_is_the_default_and_cold_items_take_one_round(item_split):
+    task = PseudoInteractions(item_split.train, cold_items=sorted(item_split.cold_items)[:2],
+                              n_candidates=5, n_repeats=1)
+    assert task.next_round([]) is None
+    two = PseudoInteractions(item_split.train, cold_items=sorted(item_split.cold_items)[:2],
+                             n_candidates=5, n_repeats=1, rounds=2)
+    assert two.next_round([]) is None  # no cold users: nothing to ask again

@@ -77,3 +77,15 @@ def test_item_candidates_collaborative_part_retrieves_cooccurring_items(rng):
         ItemCandidates(ds, collaborative_weight=1.5)
     with pytest.raises(ConfigError, match="collaborative_alpha"):
         ItemCandidates(ds, collaborative_alpha=-0.1)
+
+
+def test_item_candidates_also_liked_and_exclude(rng):
+    ds, blocks = _cooccurrence_dataset(rng)
+    collab = ItemCandidates(ds, popularity_weight=0.0, collaborative_weight=1.0)
+    # an earlier round's pick from block 5 pulls block 5 in; picks are never candidates
+    more = collab.candidates(1000, k=7, also_liked=[125])
+    assert set(more) == (blocks[3] - {115, 116}) | (blocks[5] - {125})
+    assert set(collab.candidates(1000, k=3, exclude=[117])) != blocks[3] - {115, 116}
+    assert 117 not in collab.candidates(1000, k=40, exclude=[117, "unknown id"])
+    # a user unknown to the training data can still be profiled from also_liked
+    assert set(collab.candidates("new", k=4, also_liked=[125])) == blocks[5] - {125}
