@@ -93,6 +93,10 @@ class TaskConfig:
     """Requests per target (pseudo-interactions: candidate order is shuffled per repeat)."""
     n_candidates: int = 20
     """Candidates shown per request (pseudo-interactions)."""
+    rounds: int = 1
+    """Rounds of pseudo-interaction requests for cold users: each round adds the kept
+    picks to the user's profile and shows new candidates (``n_repeats`` more requests
+    per cold user and round). Cold items take one round."""
     params: GenerationParams = field(default_factory=GenerationParams)
     """Generation parameters."""
 
@@ -238,6 +242,9 @@ class JobConfig:
             raw.setdefault("enabled", True)
             if raw.get("sample") == "all":
                 raw["sample"] = None
+            if task != "pseudo_interactions" and raw.get("rounds", 1) != 1:
+                raise ConfigError(f"tasks.{task}.rounds: only pseudo_interactions runs in "
+                                  "rounds; remove the key", key=f"tasks.{task}.rounds")
             params = GenerationParams(**raw.pop("params", {}))
             tasks[task] = dataclasses.replace(getattr(defaults, task), params=params, **raw)
         enrich = dict(data.get("enrich", {}))
@@ -297,6 +304,9 @@ def job_hash(config: JobConfig) -> str:
     timeout and retries. Key order and the TOML layout never matter.
     """
     data = config.to_dict()
+    for task in data["tasks"].values():  # keys added later hash as before at their default
+        if task.get("rounds") == 1:
+            task.pop("rounds")
     for path in _HASH_EXCLUDED:
         node = data
         for key in path[:-1]:

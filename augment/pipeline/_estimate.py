@@ -38,6 +38,21 @@ class TaskEstimate:
         return asdict(self)
 
 
+def _later_rounds(row: TaskEstimate, provider: Any, items: list[Any], n: int) -> TaskEstimate:
+    """``row`` plus ``n`` more rounds of its cold-user requests, none of them cached."""
+    users = [i for i in items if i.meta.get("direction") == "user"]
+    if not users:
+        return row
+    one = Engine(provider, EngineConfig(progress=False)).estimate(users)  # no store: all new
+    return TaskEstimate(
+        task=row.task, provider=row.provider, model=row.model,
+        n_requests=row.n_requests + n * one.n_requests, n_cached=row.n_cached,
+        input_tokens=row.input_tokens + n * one.input_tokens,
+        output_tokens=row.output_tokens + n * one.output_tokens,
+        cost_usd=row.cost_usd + n * one.cost_usd,
+        max_cost_usd=row.max_cost_usd + n * one.max_cost_usd)
+
+
 def estimate_job(cfg: JobConfig, *, out: str | Path | None = None,
                  provider_factory: ProviderFactory | None = None) -> list[TaskEstimate]:
     """Estimate every enabled task of ``cfg`` without calling a provider.
@@ -47,6 +62,9 @@ def estimate_job(cfg: JobConfig, *, out: str | Path | None = None,
     the run folder (``out`` or ``cfg.output.dir``) count as cached. Prompts of
     later tasks are estimated without the text earlier tasks will add to them
     (generated attributes and profiles), so their input tokens are a lower bound.
+    Later rounds of pseudo-interactions (``rounds > 1``) depend on the answers of
+    earlier ones: each is counted as a copy of the first round's cold-user requests,
+    none of them cached (their prompts also list the earlier picks: a lower bound).
     """
     dataset = load_job_data(cfg.data)
     sp = split_job_data(dataset, cfg.split)
@@ -60,11 +78,14 @@ def estimate_job(cfg: JobConfig, *, out: str | Path | None = None,
             items = build_task(name, cfg, sp).work_items()
             provider = provider_for_estimate(pool, tc)
             est = Engine(provider, EngineConfig(progress=False), store=store).estimate(items)
-            out_rows.append(TaskEstimate(
+            row = TaskEstimate(
                 task=name, provider=provider.name, model=provider.model,
                 n_requests=est.n_requests, n_cached=est.n_cached,
                 input_tokens=est.input_tokens, output_tokens=est.output_tokens,
-                cost_usd=est.cost_usd, max_cost_usd=est.max_cost_usd))
+                cost_usd=est.cost_usd, max_cost_usd=est.max_cost_usd)
+            if tc.rounds > 1:
+                row = _later_rounds(row, provider, items, tc.rounds - 1)
+            out_rows.append(row)
     finally:
         if store is not None:
             store.close()

@@ -9,10 +9,10 @@ rows from the store (no provider call) and only asks for the rest.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from augment.engine import Engine, WorkItem
+from augment.engine import Engine, RunResult
 from augment.engine.store import Store
 from augment.errors import BudgetExceeded, ProviderError
 from augment.jobs.config import JobConfig
@@ -56,13 +56,27 @@ def _usage_of(rows: list[dict[str, Any]]) -> Usage:
     return total
 
 
-def _items(name: str, cfg: JobConfig, split: Split, done: Generated) -> list[WorkItem]:
+def _task(name: str, cfg: JobConfig, split: Split, done: Generated) -> Any:
     attrs = done.records.get("item_attributes")
     profiles = done.records.get("user_profiles")
-    task = build_task(name, cfg, split,
+    return build_task(name, cfg, split,
                       attributes=attributes_frame(attrs) if attrs else None,
                       profiles=profiles_frame(profiles) if profiles else None)
-    return task.work_items()
+
+
+def _merge(results: list[RunResult]) -> RunResult:
+    """One result for a task run in several rounds (records and failures of every round)."""
+    if len(results) == 1:
+        return results[0]
+    usage = Usage()
+    for r in results:
+        usage = usage + r.usage
+    return RunResult(records=[x for r in results for x in r.records],
+                     failures=[x for r in results for x in r.failures], usage=usage,
+                     cost_usd=sum(r.cost_usd for r in results),
+                     n_calls=sum(r.n_calls for r in results),
+                     n_cached=sum(r.n_cached for r in results),
+                     stopped_by_budget=any(r.stopped_by_budget for r in results))
 
 
 def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
@@ -79,17 +93,21 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
     try:
         for name in cfg.tasks.enabled():
             tc = getattr(cfg.tasks, name)
-            items = _items(name, cfg, split, done)
+            task = _task(name, cfg, split, done)
             provider = pool.get(tc)
-            engine_cfg = cfg.engine.to_engine_config(progress=progress)
-            if budget is not None:
-                from dataclasses import replace
-
-                engine_cfg = replace(engine_cfg, max_cost_usd=max(0.0, budget - done.spent_usd))
-            engine = Engine(provider, engine_cfg, store=store)
-            log.info("%s: %d requests to %s/%s", DESCRIPTIONS[name], len(items), provider.name,
-                     provider.model)
-            result = engine.run(items, desc=DESCRIPTIONS[name])
+            rounds: list[RunResult] = []
+            while task is not None:  # one pass, or one per round of a multi-round task
+                items = task.work_items()
+                engine = _engine(cfg, provider, store, progress, budget,
+                                 done.spent_usd + sum(r.cost_usd for r in rounds))
+                desc = DESCRIPTIONS[name] + (f" (round {len(rounds) + 1} of {tc.rounds})"
+                                             if tc.rounds > 1 else "")
+                log.info("%s: %d requests to %s/%s", desc, len(items), provider.name,
+                         provider.model)
+                rounds.append(engine.run(items, desc=desc))
+                stop = rounds[-1].stopped_by_budget or not hasattr(task, "next_round")
+                task = None if stop else task.next_round(rounds[-1].records)
+            result = _merge(rounds)
             records, failures = result.records, list(result.failures)
             if name == "item_attributes":
                 records, bad = split_batch_records(records)
@@ -108,6 +126,14 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
     finally:
         store.close()
     return done
+
+
+def _engine(cfg: JobConfig, provider: Any, store: Store, progress: bool, budget: float | None,
+            spent: float) -> Engine:
+    engine_cfg = cfg.engine.to_engine_config(progress=progress)
+    if budget is not None:
+        engine_cfg = replace(engine_cfg, max_cost_usd=max(0.0, budget - spent))
+    return Engine(provider, engine_cfg, store=store)
 
 
 def _raise_if_stopped(name: str, result: Any, budget: float | None, done: Generated) -> None:

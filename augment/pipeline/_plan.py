@@ -129,5 +129,5 @@ def build_task(name: str, cfg: JobConfig, split: Split, *,
                                   item_schema=item_schema, user_schema=user_schema,
                                   n_candidates=tc.n_candidates, n_repeats=tc.n_repeats,
                                   seed=seed, attributes=attributes, profiles=profiles,
-                                  params=params)
+                                  params=params, rounds=tc.rounds)
     raise ValueError(f"unknown task {name!r}")

@@ -141,6 +141,22 @@ def test_hash_stable_under_layout_and_key_order():
     assert len(job_hash(a)) == 16
 
 
+def test_rounds_default_one_keeps_old_hashes():
+    base = parse_job("[tasks.pseudo_interactions]\nsample = 5\n")
+    one = parse_job("[tasks.pseudo_interactions]\nsample = 5\nrounds = 1\n")
+    three = parse_job("[tasks.pseudo_interactions]\nsample = 5\nrounds = 3\n")
+    assert base.tasks.pseudo_interactions.rounds == 1
+    assert three.tasks.pseudo_interactions.rounds == 3
+    assert job_hash(base) == job_hash(one) != job_hash(three)
+    # the shipped demo job hashes as before the key existed (run folders stay resumable)
+    from augment.jobs.config import load_job
+    assert job_hash(load_job(REPO / "jobs" / "movielens-demo.toml")) == "b34c0ade950e99af"
+    with pytest.raises(ConfigError, match="rounds"):
+        parse_job("[tasks.pseudo_interactions]\nrounds = 0\n")
+    with pytest.raises(ConfigError, match="only pseudo_interactions runs in rounds"):
+        parse_job("[tasks.item_attributes]\nrounds = 2\n")
+
+
 def test_hash_ignores_name_output_and_throughput_but_not_content():
     base = parse_job("[split]\nseed = 1\n", name="a")
     other_place = parse_job('[split]\nseed = 1\n[output]\ndir = "elsewhere"\n'

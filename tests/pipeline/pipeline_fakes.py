@@ -135,12 +135,14 @@ class TruthFake(FakeProvider):
 
 def job_text(folder: Path, *, provider: str = "fake", weight: str = "0.5",
              extra: str = "", items: int = 20, users: int = 12, pseudo: int = 12,
-             concurrency: int = 2) -> str:
+             concurrency: int = 2, split: str = "item-cold", pseudo_extra: str = "") -> str:
     """A small job over ``folder`` with all three tasks (fast ALS)."""
     return f"""
 name = "synthetic"
 [data]
 source = "{folder}"
+[split]
+kind = "{split}"
 [tasks.item_attributes]
 provider = "{provider}"
 sample = {items}
@@ -152,6 +154,7 @@ provider = "{provider}"
 sample = {pseudo}
 n_repeats = 2
 n_candidates = 15
+{pseudo_extra}
 [engine]
 concurrency = {concurrency}
 {extra}

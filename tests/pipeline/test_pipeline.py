@@ -213,3 +213,33 @@ def test_pick_lists_are_bounded_by_the_candidates_shown():
     picks = [{"user_id": str(i), "confidence": "low"} for i in range(4)]
     assert validate({"users": picks[:3]}, item) == []
     assert validate({"users": picks}, item)
+
+
+def test_user_cold_rounds_run_resume_and_estimate(tmp_path, fake_factory, make_job):
+    from augment.pipeline import estimate_job
+
+    job = make_job(split="user-cold", pseudo=6, pseudo_extra="rounds = 2")
+    assert job.tasks.pseudo_interactions.rounds == 2
+    first = fake_factory()
+    path = run_job(job, out=tmp_path / "run", provider_factory=first, progress=False)
+    records = RunDir(path).read_records("pseudo_interactions")
+    by_round = pd.Series([r["round"] for r in records]).value_counts().to_dict()
+    assert by_round == {0: 6 * 2, 1: 6 * 2}  # users x repeats, per round
+    for user in {r["user_id"] for r in records}:  # a later round shows new candidates only
+        shown = [set(r["candidates"]) for r in records if r["user_id"] == user]
+        r0 = set().union(*shown[:2])
+        assert not r0 & set().union(*shown[2:])
+    manifest = RunDir(path).manifest
+    assert manifest["tasks"]["pseudo_interactions"]["records"] == 24
+    # the rerun rebuilds round 2 from round 1's stored answers: no provider call
+    again = fake_factory()
+    run_job(job, out=path, provider_factory=again, progress=False)
+    assert again.requests == []
+    # estimate: round 1 as built, round 2 as a copy of its cold-user requests
+    one = estimate_job(make_job(split="user-cold", pseudo=6), out=tmp_path / "none",
+                       provider_factory=fake_factory())
+    two = estimate_job(job, out=tmp_path / "none", provider_factory=fake_factory())
+    p1 = next(e for e in one if e.task == "pseudo_interactions")
+    p2 = next(e for e in two if e.task == "pseudo_interactions")
+    assert p1.n_requests == 12 and p2.n_requests == 24
+    assert p2.input_tokens == 2 * p1.input_tokens
