@@ -56,7 +56,7 @@ class CachedCardsPseudo(PseudoInteractions):
 def pseudo_task(sp: Split, *, cold_items: Iterable[Any] | None = None,
                 cold_users: Iterable[Any] | None = None, n_candidates: int = 30,
                 n_repeats: int = 3, history_items: int = 5, max_picks: int | None = None,
-                seed: int = 0) -> CachedCardsPseudo:
+                seed: int = 0, rounds: int = 1) -> CachedCardsPseudo:
     """Pseudo-interaction requests for the split's cold targets (or the given subset).
 
     ``max_picks`` lowers the schemas' ``maxItems`` (a small local model otherwise
@@ -74,7 +74,7 @@ def pseudo_task(sp: Split, *, cold_items: Iterable[Any] | None = None,
         schemas = {"item_schema": item_schema, "user_schema": user_schema}
     return CachedCardsPseudo(sp.train, cold_items=items, cold_users=users,
                              n_candidates=n_candidates, n_repeats=n_repeats,
-                             history_items=history_items, seed=seed, **schemas)
+                             history_items=history_items, seed=seed, rounds=rounds, **schemas)
 
 
 def run_engine(provider: Provider, items: Sequence[WorkItem], store: Path, *, desc: str,
@@ -91,6 +91,33 @@ def run_engine(provider: Provider, items: Sequence[WorkItem], store: Path, *, de
         stats["failure_reasons"] = reasons
         log.info("%s: %d failures %s", desc, len(res.failures), reasons)
     return res.records, res.failures, stats
+
+
+def run_rounds(provider: Provider, task: PseudoInteractions, store: Path, *, desc: str,
+               items: Sequence[WorkItem] | None = None
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict]:
+    """:func:`run_engine` over every round of ``task`` (``items``: its first round, if
+    already built); stats are summed over rounds and count them in ``rounds``."""
+    records: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    total: dict[str, Any] = {}
+    n = 0
+    current: PseudoInteractions | None = task
+    while current is not None:
+        got, bad, stats = run_engine(provider, items if n == 0 and items is not None
+                                     else current.work_items(), store, desc=f"{desc} r{n}")
+        records += got
+        failures += bad
+        for k, v in stats.items():
+            if k == "failure_reasons":
+                for reason, c in v.items():
+                    total.setdefault(k, {})[reason] = total.get(k, {}).get(reason, 0) + c
+            else:
+                total[k] = total.get(k, 0) + v
+        current = current.next_round(got)
+        n += 1
+    total["rounds"] = n
+    return records, failures, total
 
 
 def attribute_items(dataset: Dataset, *, item_ids: Iterable[Any] | None = None,

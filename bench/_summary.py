@@ -147,7 +147,9 @@ def write_markdown(out: dict[str, Any], path: Path) -> None:
              "model's ranking, like training items (fold-in protocol: recommending an "
              "interaction the simulated model was told about is neither hit nor miss). "
              "`ceiling: every oracle pair` adds all of the oracle's positives as generated "
-             "interactions (no candidate limit, no noise): the most a generator could give.",
+             "interactions (no candidate limit, no noise): the most a generator could give. "
+             f"Simulated rows ask each cold user in {out['args'].get('user_rounds', 1)} "
+             "round(s) (`tasks.pseudo_interactions.rounds`); cold items take one.",
              ""]
     for kind in dict.fromkeys(e["split"] for e in out["summary"]):
         lines += [f"## {kind}", "", *_table(out["summary"], kind), ""]

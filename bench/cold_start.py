@@ -50,6 +50,8 @@ log = logging.getLogger("bench.cold_start")
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KS = (10, 20)
+USER_ROUNDS = 5
+"""Rounds per cold user for the simulated rows (``tasks.pseudo_interactions.rounds``)."""
 METRIC_KEYS = tuple(f"{m}@{k}" for m in ("recall", "ndcg") for k in KS)
 
 
@@ -129,7 +131,8 @@ def run_split(ds: Dataset, kind: str, seed: int, args: argparse.Namespace, tmp: 
 
     if args.noise:
         t1 = time.perf_counter()
-        task = G.pseudo_task(sp, n_candidates=args.candidates, seed=seed)
+        rounds = args.user_rounds if kind == "user-cold" else 1
+        task = G.pseudo_task(sp, n_candidates=args.candidates, seed=seed, rounds=rounds)
         pseudo_items = task.work_items()
         attr_items = G.attribute_items(ds)
         log.info("%s seed %d: %d pseudo + %d attribute requests built in %.1fs", kind, seed,
@@ -140,10 +143,11 @@ def run_split(ds: Dataset, kind: str, seed: int, args: argparse.Namespace, tmp: 
         store = tmp / f"{kind}-{seed}-simulated.sqlite"
         attrs, _, a_stats = G.run_engine(provider, attr_items, tmp / "attributes.sqlite",
                                          desc="attributes")
-        pseudo, _, p_stats = G.run_engine(provider, pseudo_items, store, desc="pseudo")
+        pseudo, _, p_stats = G.run_rounds(provider, task, store, desc="pseudo",
+                                          items=pseudo_items)
         t_gen = time.perf_counter() - t1
         key = {"split": kind, "seed": seed, "provider": "simulated", "noise": noise,
-               "llm": provider.model}
+               "llm": provider.model, "rounds": rounds}
         rows, choice = _augmented(scored, attrs + pseudo, seed, als, key)
         out["rows"] += rows
         out["choices"].append(choice)
@@ -215,6 +219,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--noise", type=float, nargs="*", default=[0.0, 0.25, 0.5],
                    help="simulated provider noise levels (none: no simulated rows)")
     p.add_argument("--candidates", type=int, default=100, help="candidates per cold target")
+    p.add_argument("--user-rounds", type=int, default=USER_ROUNDS,
+                   help="rounds of pseudo-interaction requests per cold user (simulated rows)")
     p.add_argument("--factors", type=int, default=64)
     p.add_argument("--skip-local", action="store_true", help="no embedded-model rows")
     p.add_argument("--model-path", default=None, help="a GGUF file (default SmolLM2-135M)")
