@@ -8,7 +8,10 @@ validation (:func:`augment.tuning.choose_enrichment`, weight 0 allowed), for
 
 - ``simulated`` providers (:mod:`augment.testing.simulated`) answering from an
   oracle half of the held-out truth with 0 / 25 / 50% of answers replaced at
-  random; the oracle half is removed from what is scored (no leak);
+  random; the oracle half is removed from what is scored (no leak) and excluded
+  from every ranking (``Split.known``); cold users are asked in ``--user-rounds``
+  rounds (default 5);
+- a ``ceiling`` row: every oracle pair added as a generated interaction;
 - the embedded local model (SmolLM2 by default, any GGUF with ``--model-path``)
   on a small sample of cold items and users (``--local-sample``).
 
@@ -119,7 +122,9 @@ def run_split(ds: Dataset, kind: str, seed: int, args: argparse.Namespace, tmp: 
     t0 = time.perf_counter()
     sp = split(ds, kind, seed=seed)
     scored, oracle = oracle_split(sp, seed=seed)
-    als = {"factors": args.factors}
+    als: dict[str, Any] = {"factors": args.factors}
+    if args.refit_scale is not None:
+        als["refit_scale"] = args.refit_scale
     base = fit_baselines(sp, seed, als=als)
     out["rows"] += _score(scored, base, split=kind, seed=seed, provider="none", noise=None,
                           llm=None)
@@ -222,6 +227,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--user-rounds", type=int, default=USER_ROUNDS,
                    help="rounds of pseudo-interaction requests per cold user (simulated rows)")
     p.add_argument("--factors", type=int, default=64)
+    p.add_argument("--refit-scale", type=float, default=None,
+                   help="ALSRecommender refit_scale (default: the class default)")
     p.add_argument("--skip-local", action="store_true", help="no embedded-model rows")
     p.add_argument("--model-path", default=None, help="a GGUF file (default SmolLM2-135M)")
     p.add_argument("--local-sample", type=int, default=2,

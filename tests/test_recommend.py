@@ -242,15 +242,15 @@ def test_generated_rows_of_cold_users_move_only_those_users(rng):
     assert s[5:10].mean() > s[10:15].mean()
     assert plain.score([40], range(N_ITEMS))[0][5:10].mean() < s[5:10].mean()
     conf = m.alpha * ds.matrix()[m.refit_users]
-    expect = solve_with_prior(conf, m.item_factors, m.refit_regularization,
+    expect = solve_with_prior(conf, m.item_factors, m.refit_scale * m.regularization,
                               np.zeros((1, m.factors)))
     assert np.allclose(m.user_factors[m.refit_users], expect, atol=1e-5)
-    same = _model(refit_regularization=None).fit(ds)  # None: the sweeps' regularization
+    same = _model(refit_scale=1.0).fit(ds)  # 1: the sweeps' regularization
     expect = solve_with_prior(conf, same.item_factors, same.regularization,
                               np.zeros((1, same.factors)))
     assert np.allclose(same.user_factors[same.refit_users], expect, atol=1e-5)
-    with pytest.raises(ConfigError, match="refit_regularization"):
-        ALSRecommender(refit_regularization=-1)
+    with pytest.raises(ConfigError, match="refit_scale"):
+        ALSRecommender(refit_scale=-1)
     # "fit" lets the generated rows into the sweeps (item factors move)
     fit = _model(generated_items="fit").fit(ds)
     assert len(fit.refit_users) == 0 and not np.allclose(fit.item_factors, plain.item_factors)
