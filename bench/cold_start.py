@@ -40,9 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from augment.data import Dataset, load_movielens
 from augment.evaluation import evaluate, fit_baselines
+from augment.recommend import ALSRecommender
 from augment.splits import Split, split
 from augment.testing.simulated import SimulatedProvider, oracle_split
 from augment.tuning import auto_variants, ranking_metrics
@@ -83,7 +85,7 @@ def _protocol_check(sp: Split, models: dict[str, Any]) -> dict[str, Any]:
             "max_abs_diff": max(diffs) if diffs else None}
 
 
-def _ceiling(scored: Split, oracle: Any, seed: int, als: dict[str, Any], key: dict[str, Any]
+def _ceiling(scored: Split, oracle: pd.DataFrame, seed: int, als: dict[str, Any], key: dict[str, Any]
              ) -> list[dict[str, Any]]:
     """The most any generator could add: every oracle positive as a generated interaction.
 
@@ -91,10 +93,6 @@ def _ceiling(scored: Split, oracle: Any, seed: int, als: dict[str, Any], key: di
     cold recall@20 as the tuner would. What the simulated rows reach, as a share of
     this, is what the pipeline turns of a perfect model's signal into gain.
     """
-    import pandas as pd
-
-    from augment.recommend import ALSRecommender
-
     pos = oracle.loc[oracle["weight"] > 0, ["user_id", "item_id"]]
     train = scored.train
     best = None
