@@ -30,6 +30,7 @@ COMMANDS: list[str] = [
     "estimate",
     "validate",
     "report",
+    "export",
     "demo",
 ]
 """Module names under ``augment.cli``, one per command (``_`` becomes ``-``)."""

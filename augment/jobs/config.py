@@ -183,6 +183,10 @@ class ALSConfig:
     """ALS sweeps."""
     alpha: float = 10.0
     """Confidence scaling of interaction weights."""
+    device: str = "auto"
+    """``"auto"`` (implicit's GPU ALS when CUDA is available, else the CPU), ``"cpu"`` or
+    ``"gpu"`` (an error without CUDA). Not part of the job hash: it changes how fast, not
+    what is fitted (up to floating-point rounding)."""
 
     def params(self) -> dict[str, Any]:
         """Keyword arguments of ``augment.recommend.ALSRecommender``."""
@@ -292,7 +296,7 @@ _HASH_EXCLUDED = {
     ("name",), ("output",), ("data", "data_dir"),
     ("engine", "concurrency"), ("engine", "requests_per_minute"),
     ("engine", "tokens_per_minute"), ("engine", "max_cost_usd"), ("engine", "timeout_s"),
-    ("engine", "max_retries"),
+    ("engine", "max_retries"), ("als", "device"),
 }
 
 

@@ -14,6 +14,7 @@ from augment.pipeline._diagnostics import popularity_diagnostics, pseudo_diagnos
 from augment.pipeline._evaluate import choose_weight, evaluate_job, export_enriched
 from augment.pipeline._generate import generate
 from augment.pipeline._providers import ProviderFactory, ProviderPool
+from augment.recommend import resolve_device
 from augment.report import write_report
 
 __all__ = ["run_job", "with_output"]
@@ -62,7 +63,7 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
     pool = ProviderPool(provider_factory)
     with RunDir(cfg.output.dir).start(cfg, job_file=job_file, force=force) as run:
         log.info("run folder %s (attempt %s)", run.path, run.manifest.get("attempts"))
-        run.update(counts=data_counts(sp))
+        run.update(counts=data_counts(sp), als_device=resolve_device(cfg.als.device))
         generated = generate(cfg, sp, run, pool, progress=progress)
         records = generated.all_records()
         choice = choose_weight(cfg, sp, records)
