@@ -18,7 +18,7 @@ from augment.errors import ConfigError
 from augment.providers.base import Request, Usage, canonical_json
 
 __all__ = ["Price", "PriceTable", "Estimate", "count_tokens", "request_tokens",
-           "output_tokens_guess"]
+           "output_tokens_guess", "request_token_counts"]
 
 log = logging.getLogger("augment.engine")
 
@@ -55,9 +55,17 @@ def request_tokens(request: Request) -> int:
 
 def output_tokens_guess(request: Request) -> int:
     """Expected output tokens: about the schema's size, capped by ``max_tokens``."""
-    guess = max(32, count_tokens(canonical_json(request.schema)) // 2)
+    return request_token_counts(request)[1]
+
+
+def request_token_counts(request: Request) -> tuple[int, int]:
+    """``(request_tokens(request), output_tokens_guess(request))``, serialising the
+    schema once for both (what an estimate needs per work item)."""
+    schema_tokens = count_tokens(canonical_json(request.schema))
+    n_in = sum(count_tokens(m.get("content", "")) + 4 for m in request.messages)
+    guess = max(32, schema_tokens // 2)
     cap = request.params.get("max_tokens")
-    return min(guess, int(cap)) if cap else guess
+    return n_in + schema_tokens + 8, (min(guess, int(cap)) if cap else guess)
 
 
 def max_output_tokens(request: Request) -> int:

@@ -22,6 +22,7 @@ from augment.engine.cost import (
     PriceTable,
     max_output_tokens,
     output_tokens_guess,
+    request_token_counts,
     request_tokens,
 )
 from augment.engine.limits import RateLimiter
@@ -83,14 +84,15 @@ class Engine:
     def estimate(self, items: Iterable[WorkItem]) -> Estimate:
         """Tokens and cost of running ``items``, before any call (items done in the store are free)."""
         items = list(items)
-        stored = self._stored(items)
+        done = self._finished(items)
         n = n_in = n_out = worst_out = 0
-        for it in items:
-            if (it.key, self._hash(it.request)) in stored:
+        for it, finished in zip(items, done, strict=True):
+            if finished:
                 continue
             n += 1
-            n_in += request_tokens(it.request)
-            n_out += output_tokens_guess(it.request)
+            tokens_in, tokens_out = request_token_counts(it.request)
+            n_in += tokens_in
+            n_out += tokens_out
             worst_out += max_output_tokens(it.request)
         return Estimate(n_requests=n, input_tokens=n_in, output_tokens=n_out,
                         cost_usd=self.price.cost(Usage(n_in, n_out)),
@@ -127,6 +129,15 @@ class Engine:
     # helpers -------------------------------------------------------------------------------
     def _hash(self, request: Request) -> str:
         return request.key(self.provider.name, self.provider.model)
+
+    def _finished(self, items: list[WorkItem]) -> list[bool]:
+        """Per item: is its record in the store? (Hashes requests only when the store holds
+        results; reads no payload.)"""
+        if not self.store.has_results():
+            return [False] * len(items)
+        pairs = [(it.key, self._hash(it.request)) for it in items]
+        records = self.store.finished(pairs)
+        return [p in records for p in pairs]
 
     def _stored(self, items: list[WorkItem]) -> dict[tuple[str, str], dict[str, Any]]:
         pairs = [(it.key, self._hash(it.request)) for it in items]

@@ -96,6 +96,20 @@ class Store:
                 out[(key, rh)] = (status, json.loads(payload))
         return out
 
+    def has_results(self) -> bool:
+        """Whether any result is stored (a fresh store needs no lookups)."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM results LIMIT 1").fetchone() is not None
+
+    def finished(self, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The given ``(key, request_hash)`` pairs whose stored result is a record (payloads
+        are not read)."""
+        wanted = set(pairs)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, request_hash FROM results WHERE status = 'record'").fetchall()
+        return {p for p in rows if p in wanted}
+
     def put_result(self, key: str, request_hash: str, status: str, payload: dict[str, Any]) -> None:
         """Store one row's final result (one transaction; replaces an older one)."""
         with self._lock:
