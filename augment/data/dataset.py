@@ -46,12 +46,13 @@ class Dataset:
 
     @cached_property
     def item_vocab(self) -> Vocabulary:
-        return Vocabulary(list(self.items["item_id"]) + list(self.interactions["item_id"]))
+        return Vocabulary.from_columns(self.items["item_id"], self.interactions["item_id"])
 
     @cached_property
     def user_vocab(self) -> Vocabulary:
-        first = list(self.users["user_id"]) if self.users is not None else []
-        return Vocabulary(first + list(self.interactions["user_id"]))
+        if self.users is None:
+            return Vocabulary(self.interactions["user_id"])
+        return Vocabulary.from_columns(self.users["user_id"], self.interactions["user_id"])
 
     @property
     def n_users(self) -> int:
