@@ -64,6 +64,23 @@ def item_text_matrix(dataset: Dataset, extra: Mapping[Any, Mapping[str, Any]] | 
     return normalize(m.tocsr())
 
 
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """``np.argsort(-scores, kind="stable")[:k]`` without sorting the whole array: the
+    ``k``-th best score is found by partition, and only the entries at least that good
+    (ties included) are sorted, stably, so the answer is the same."""
+    n = len(scores)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    neg = -scores
+    if k >= n:
+        return np.argsort(neg, kind="stable")[:k]
+    kth = np.partition(neg, k - 1)[k - 1]
+    if np.isnan(kth):
+        return np.argsort(neg, kind="stable")[:k]
+    cand = np.flatnonzero(neg <= kth)
+    return cand[np.argsort(neg[cand], kind="stable")][:k]
+
+
 def _positive_matrix(train: Dataset) -> sp.csr_matrix:
     m = train.matrix().tocsr()
     m.data = np.where(m.data > 0, 1.0, 0.0).astype(np.float32)
@@ -85,17 +102,25 @@ class UserCandidates:
         self._user_ids = train.user_vocab.ids
         self._has_history = np.asarray(pos.sum(axis=1)).ravel() > 0
         self.user_profiles = normalize(pos @ self.item_text)
-        self._history = pos
+        # by column: a cold item's scores read only the columns of its few terms, and its
+        # users only its column (per target cost no longer grows with the whole matrix)
+        self._profiles_by_term = self.user_profiles.tocsc()
+        self._profiles_by_term.sort_indices()
+        self._users_of_item = pos.T.tocsr()
 
     def candidates(self, item_id: Any, k: int = 30) -> list[Any]:
         """The ``k`` most similar users with training history (best first)."""
         idx = self.train.item_vocab.index([item_id])[0]
         if idx < 0:
             raise ConfigError(f"item {item_id!r} is not in the dataset's items table")
-        scores = np.asarray((self.user_profiles @ self.item_text[idx].T).todense()).ravel()
-        seen = np.asarray(self._history[:, idx].todense()).ravel() > 0
+        query = self.item_text[idx].tocsr()
+        query.sort_indices()
+        # the cosine, summed over the item's terms in the order the sparse product uses
+        scores = (self._profiles_by_term[:, query.indices] @ query.data).astype(np.float64)
+        seen = np.zeros(len(scores), dtype=bool)
+        seen[self._users_of_item[idx].indices] = True
         scores = np.where(self._has_history & ~seen, scores, -np.inf)
-        order = np.argsort(-scores, kind="stable")[:k]
+        order = top_k(scores, k)
         return [self._user_ids[i] for i in order if np.isfinite(scores[i])]
 
 
@@ -201,5 +226,5 @@ class ItemCandidates:
         c, w = self.collaborative_weight, self.popularity_weight
         scores = (1 - w) * ((1 - c) * content + c * collab) + w * self._pop
         scores = np.where(self._allowed & ~seen, scores, -np.inf)
-        order = np.argsort(-scores, kind="stable")[:k]
+        order = top_k(scores, k)
         return [self.train.item_vocab.ids[i] for i in order if np.isfinite(scores[i])]
