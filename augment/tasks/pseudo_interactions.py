@@ -92,6 +92,31 @@ def check_picks(output: Mapping[str, Any], *, candidates: Iterable[str],
     return errors
 
 
+class _Groups:
+    """Values grouped by a key's row index (stable: a group keeps the input order).
+
+    ``get(key_id)`` returns ``(values, weights)`` as Python lists (``[]`` for an
+    unknown key or one without rows).
+    """
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray, weights: np.ndarray | None,
+                 vocab: Any) -> None:
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        self._bounds = np.searchsorted(sorted_keys, np.arange(len(vocab) + 1))
+        self._values = values[order]
+        self._weights = weights[order] if weights is not None else None
+        self._vocab = vocab
+
+    def get(self, key_id: Any) -> tuple[list[Any], list[Any]]:
+        k = int(self._vocab.index([key_id])[0])
+        if k < 0:
+            return [], []
+        lo, hi = self._bounds[k], self._bounds[k + 1]
+        weights = self._weights[lo:hi].tolist() if self._weights is not None else []
+        return self._values[lo:hi].tolist(), weights
+
+
 class PseudoInteractions:
     """Build pseudo-interaction requests for cold items and/or cold users.
 
@@ -164,12 +189,21 @@ class PseudoInteractions:
                                            popularity_weight=popularity_weight)
                             if self.cold_users else None)
         inter = train.interactions
-        order = ["timestamp"] if "timestamp" in inter.columns else []
-        hist = inter.sort_values(order, ascending=False, kind="stable") if order else inter.iloc[::-1]
-        self._hist = {u: (list(g["item_id"]), list(g["weight"]))
-                      for u, g in hist.groupby("user_id", sort=False)}
+        # most recent first (stable: ties keep the log's order; no timestamp: last first)
+        if "timestamp" in inter.columns:
+            recent = (inter[["timestamp"]].assign(_row=np.arange(len(inter)))
+                      .sort_values(["timestamp"], ascending=False, kind="stable")["_row"]
+                      .to_numpy())
+        else:
+            recent = np.arange(len(inter))[::-1]
+        # grouped arrays instead of a Python list per user and a set per item (25M
+        # interactions would be GBs of objects): a target reads its slice when asked
+        self._hist = _Groups(train.user_vocab.index(inter["user_id"])[recent],
+                             inter["item_id"].to_numpy()[recent],
+                             inter["weight"].to_numpy()[recent], train.user_vocab)
+        self._owners = _Groups(train.item_vocab.index(inter["item_id"]),
+                               inter["user_id"].to_numpy(), None, train.item_vocab)
         self._cards: dict[Any, dict[str, Any]] = {}
-        self._owners = {i: set(g) for i, g in inter.groupby("item_id", sort=False)["user_id"]}
 
     # -- descriptions -----------------------------------------------------------------------
     def _user_card(self, user_id: Any) -> dict[str, Any]:
@@ -179,7 +213,7 @@ class PseudoInteractions:
         card = {"user_id": str(user_id)}
         if user_id in self._profiles:
             card["profile"] = self._profiles[user_id]
-        items, weights = self._hist.get(user_id, ([], []))
+        items, weights = self._hist.get(user_id)
         liked: list[str] = []
         for i, w in zip(items, weights, strict=True):
             if len(liked) >= self.history_items:
@@ -261,7 +295,7 @@ class PseudoInteractions:
             "listed user_ids; leave out users who would not; an empty list is allowed.\n"
             + DATA_RULES)
         # the cold item is new: nobody has it, but check it anyway against each pick's history
-        owners = {str(u) for u in self._owners.get(item_id, ())}
+        owners = {str(u) for u in self._owners.get(item_id)[0]}
         items = []
         for r, order in enumerate(self._orders(t, cands)):
             # the enum follows the prompt's order: a no-repeat grammar writes picks in it
@@ -289,7 +323,7 @@ class PseudoInteractions:
             "they would not (negatives), each with a confidence (high, medium or low). Pick "
             "only listed item_ids; an item goes in at most one list; lists may be empty.\n"
             + DATA_RULES)
-        history = self._hist.get(user_id, ([], []))[0]
+        history = self._hist.get(user_id)[0]
         items = []
         stream = len(self.cold_items) + t + self.round * (len(self.cold_items)
                                                           + len(self.cold_users))
