@@ -162,6 +162,7 @@ class ItemCandidates:
         self._all = train.matrix().tocsr()
         self._pos = _positive_matrix(train)
         self._pos_t = self._pos.T.tocsr()
+        self._row_nnz = np.diff(self._pos.indptr)
         pop = np.asarray(self._pos.sum(axis=0)).ravel().astype(np.float64)
         self._count = pop
         self._pop = pop / pop.max() if pop.max() > 0 else pop
@@ -187,7 +188,16 @@ class ItemCandidates:
         h = np.zeros(self.train.n_items)
         has = n[items] > 0
         h[items[has]] = 1.0 / n[items[has]] ** (1.0 - a)
-        co = self._pos_t @ (self._pos @ h)
+        # pos^T (pos h), restricted to the users who have one of ``items`` (the others
+        # add exact zeros): the cost follows those users' histories, not the whole matrix
+        # (unless they hold a good share of it, e.g. a popular item: then the full product)
+        cols = np.unique(items[has])
+        per_user = self._pos_t[cols].T @ h[cols]
+        users = np.flatnonzero(per_user)
+        if self._row_nnz[users].sum() * 4 > self._pos.nnz:
+            co = self._pos_t @ per_user
+        else:
+            co = self._pos[users].T @ per_user[users]
         with np.errstate(divide="ignore", invalid="ignore"):
             sim = np.where(n > 0, co / np.maximum(n, 1.0) ** a, 0.0)
         sim[items] = 0.0  # an item is not its own neighbour
