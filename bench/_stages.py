@@ -80,6 +80,16 @@ def _sample(ids: Any, n: int, seed: int) -> list[Any]:
     return sorted(rng.choice(ids, size=min(n, len(ids)), replace=False).tolist())
 
 
+def _light_users(inter: pd.DataFrame, n: int, seed: int) -> list[Any]:
+    """``n`` users (seeded) among those with the shortest training histories (at most
+    10 interactions, or the ``n`` lightest): the users a cold-user task asks about."""
+    counts = inter.groupby("user_id").size()
+    light = counts[counts <= 10].index
+    if len(light) < n:
+        light = counts.sort_values(kind="stable").index[:n]
+    return _sample(light, n, seed)
+
+
 def _users(test: pd.DataFrame, seg: str) -> int:
     pos = test[test["weight"] > 0]
     return int(pos.loc[(pos["segment"] == seg) | (seg == "all"), "user_id"].nunique())
@@ -148,8 +158,7 @@ def run_size(n_interactions: int, out: Path, work: Path, *, n_targets: int = 100
         scored, oracle = oracle_split(sp, seed=seed)
         info["n_train"] = int(len(sp.train.interactions))
     cold_items = _sample(sp.cold_items, n_targets, seed)
-    warm_users = pd.unique(sp.train.interactions["user_id"])
-    cold_users = _sample(warm_users, n_targets, seed + 1)
+    cold_users = _light_users(sp.train.interactions, n_targets, seed + 1)
     # the cold users' simulated truth: their held-out warm interactions (never scored
     # by this benchmark's quality figures; the benchmark measures cost)
     held = pd.concat([scored.valid, scored.test])

@@ -7,7 +7,8 @@ its own so that sizes do not share memory:
 ``synthesize`` (generate + write Parquet; not a pipeline stage) -> ``load``
 (:func:`augment.data.load_dataset`) -> ``split`` (item-cold + the simulated model's
 oracle half) -> ``retrieval`` (:class:`~augment.tasks.PseudoInteractions` for
-``--targets`` cold items and ``--targets`` users: text index, candidates' data) ->
+``--targets`` cold items and ``--targets`` users with short histories, at most 10
+training interactions: text index, candidates' data) ->
 ``work_items`` (candidates and prompts, ``n_repeats`` per target) -> ``estimate``
 (``Engine.estimate``: what ``augment estimate`` does per work item) -> ``generate``
 (the Engine with :class:`~augment.testing.simulated.SimulatedProvider`, SQLite store)
