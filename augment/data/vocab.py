@@ -53,10 +53,19 @@ class Vocabulary:
         """Row indices of ``ids`` (``-1`` for unknown ones)."""
         if np.isscalar(ids) or not isinstance(ids, Iterable):
             ids = [ids]
+        if isinstance(ids, list) and len(ids) == 1:  # one id (a target's lookup): no Index
+            return np.array([self._position(ids[0])], dtype=np.int64)
         native = _integers(ids) if self._native is not None else None
         if native is not None:  # the same answer as the object path, without the objects
             return self._native.get_indexer(native).astype(np.int64)
         return self._index.get_indexer(pd.Index(list(ids), dtype=object)).astype(np.int64)
+
+    def _position(self, id_: object) -> int:
+        try:
+            pos = self._index.get_loc(id_)
+        except (KeyError, TypeError, pd.errors.InvalidIndexError):
+            return -1
+        return pos if isinstance(pos, int) else -1
 
     def id(self, indices: Iterable[int] | np.ndarray) -> np.ndarray:
         """Ids at ``indices``."""

@@ -36,3 +36,16 @@ def test_vocabulary_integer_path_equals_object_path():
     assert fast.index([7, "x", 5.0]).tolist() == slow.index([7, "x", 5.0]).tolist()
     mixed = Vocabulary.from_columns(pd.Series(["a", "b"]), np.array([1, 2]))
     assert list(mixed.ids) == ["a", "b", 1, 2]
+
+
+def test_vocabulary_single_id_lookup_equals_batch():
+    import pandas as pd
+
+    from augment.data.vocab import Vocabulary
+
+    for vocab in (Vocabulary.from_columns(pd.Series([5, 3, 9])), Vocabulary(["a", 2, "c"])):
+        for query in (5, 9.0, 3, 4, "a", 2, "c", "zz", None, float("nan"), (1, 2)):
+            batch = vocab._index.get_indexer(pd.Index([query], dtype=object)).tolist()
+            assert vocab.index([query]).tolist() == batch, query
+            if not isinstance(query, tuple):  # a tuple is a sequence of ids
+                assert vocab.index(query).tolist() == batch, query
