@@ -93,15 +93,17 @@ def slope(x: list[float], y: list[float]) -> float | None:
 
 
 def summarize(rows: list[dict[str, Any]], min_wall: float = 0.05) -> dict[str, Any]:
-    """Slopes per stage (wall time vs the size that drives it; rows under ``min_wall`` s,
-    timer noise, are left out), end-to-end time and peak memory per size."""
+    """Slopes per stage (wall and CPU time vs the size that drives it; rows under
+    ``min_wall`` s, timer noise, are left out), end-to-end time and peak memory per size."""
     slopes: dict[str, Any] = {}
+    cpu_slopes: dict[str, Any] = {}
     for stage in sorted({r["stage"] for r in rows}):
-        mine = [r for r in rows if r["stage"] == stage and r["wall_s"] >= min_wall]
         key = DRIVER.get(stage, "n_interactions")
-        s = slope([r[key] for r in mine], [r["wall_s"] for r in mine])
-        if s is not None:
-            slopes[stage] = s
+        for measure, out in (("wall_s", slopes), ("cpu_s", cpu_slopes)):
+            mine = [r for r in rows if r["stage"] == stage and r[measure] >= min_wall]
+            s = slope([r[key] for r in mine], [r[measure] for r in mine])
+            if s is not None:
+                out[stage] = s
     per_size = []
     for n in sorted({r["n_interactions"] for r in rows if r["stage"] in PIPELINE}):
         mine = {r["stage"]: r for r in rows if r["n_interactions"] == n and r["stage"] in PIPELINE}
@@ -111,7 +113,7 @@ def summarize(rows: list[dict[str, Any]], min_wall: float = 0.05) -> dict[str, A
                                                    if s in mine), 1),
                          "peak_rss_mb": max(r["peak_rss_mb"] for r in mine.values()),
                          "stages": sorted(mine)})
-    return {"slopes": slopes, "per_size": per_size}
+    return {"slopes": slopes, "cpu_slopes": cpu_slopes, "per_size": per_size}
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
@@ -195,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             log.info("size %d: %s", n, status[str(n)])
         rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line]
     summary = summarize(rows)
-    result = {"rows": rows, "slopes": summary["slopes"], "per_size": summary["per_size"],
+    result = {"rows": rows, "slopes": summary["slopes"], "cpu_slopes": summary["cpu_slopes"],
+              "per_size": summary["per_size"],
               "status": status, "targets_each": args.targets, "eval_users": args.eval_users,
               "seed": args.seed, "cpus": os.cpu_count(),
               "load_average_1min": round(os.getloadavg()[0], 2),
@@ -204,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                                                               else sys.argv[1:])}
     (out / "scale.json").write_text(json.dumps(result, indent=1) + "\n")
     plot(rows, out / "scale.png")
-    print(json.dumps({"slopes": summary["slopes"], "per_size": summary["per_size"],
+    print(json.dumps({"slopes": summary["slopes"], "cpu_slopes": summary["cpu_slopes"],
+                      "per_size": summary["per_size"],
                       "status": status}, indent=1))
     return 0
 
