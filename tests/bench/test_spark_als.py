@@ -1,7 +1,8 @@
 """Spark MLlib ALS reads every row of the enriched export and learns as well as implicit.
 
-Marked ``spark`` (and ``realdata``): needs the ``[spark]`` extra, Java 17 and MovieLens
-in ``AUGMENT_DATA_DIR``; skipped when pyspark is not installed.
+Marked ``spark`` (and ``realdata``, ``slow``): needs the ``[spark]`` extra, Java 17 and
+MovieLens in ``AUGMENT_DATA_DIR``; skipped when pyspark is not installed. Spark's
+regularization is the one ``bench/spark_als.py`` chose on validation.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def test_spark_als_on_the_enriched_export(movielens_dir, tmp_path):
     implicit = S.implicit_als(run)
     spark = S.spark_session(1)
     try:
-        got = S.spark_als(spark, run)
+        got = S.spark_als(spark, run, grid=S.CHOSEN)
     finally:
         spark.stop()
     assert got["rows_read"] == run.counts["rows"] == len(run.data.interactions)
