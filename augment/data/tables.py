@@ -128,9 +128,26 @@ def check_numeric(df: pd.DataFrame, column: str, *, file: str) -> pd.Series:
     return values
 
 
+def duplicated(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """``df.duplicated(subset=columns, keep="first")`` as a boolean array, by a stable sort
+    of the rows' combined codes (pandas' hash-based path is ~10x slower on 10^7 rows)."""
+    codes, size = np.zeros(len(df), dtype=np.int64), 1
+    for c in columns:
+        code, uniques = pd.factorize(df[c], use_na_sentinel=False)
+        n = max(len(uniques), 1)
+        if size > np.iinfo(np.int64).max // n:  # combined codes would overflow
+            return df.duplicated(subset=list(columns), keep="first").to_numpy()
+        codes, size = codes * n + code, size * n
+    order = np.argsort(codes, kind="stable")  # equal keys keep row order: first one first
+    ordered = codes[order]
+    dup = np.zeros(len(df), dtype=bool)
+    dup[order[1:][ordered[1:] == ordered[:-1]]] = True
+    return dup
+
+
 def check_unique(df: pd.DataFrame, columns: Sequence[str], *, file: str) -> None:
     """No two rows may share the same values in ``columns``."""
-    dup = df.duplicated(subset=list(columns), keep="first").to_numpy()
+    dup = duplicated(df, columns)
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         key = tuple(df.iloc[i][c] for c in columns)

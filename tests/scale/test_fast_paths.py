@@ -49,3 +49,19 @@ def test_vocabulary_single_id_lookup_equals_batch():
             assert vocab.index([query]).tolist() == batch, query
             if not isinstance(query, tuple):  # a tuple is a sequence of ids
                 assert vocab.index(query).tolist() == batch, query
+
+
+def test_duplicated_equals_pandas():
+    import numpy as np
+    import pandas as pd
+
+    from augment.data.tables import duplicated
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"user_id": rng.integers(0, 30, 2000), "item_id": rng.integers(0, 20, 2000)})
+    expected = df.duplicated(subset=["user_id", "item_id"], keep="first").to_numpy()
+    assert expected.any() and (duplicated(df, ["user_id", "item_id"]) == expected).all()
+    odd = pd.DataFrame({"user_id": ["a", None, "a", None, np.nan, "b"],
+                        "item_id": [1.0, 2, 1, 2, 2, np.nan]})
+    assert duplicated(odd, ["user_id", "item_id"]).tolist() == odd.duplicated(
+        subset=["user_id", "item_id"]).tolist()
