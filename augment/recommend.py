@@ -17,12 +17,18 @@
   only the factors of the cold items and users it is about; items with observed
   interactions get fitted factors, and only they train the mapping.
 - BLAS is limited to one thread (threadpoolctl) around implicit calls, as implicit
-  asks; with a fixed ``seed`` two fits give the same factors.
+  asks; with a fixed ``seed`` two fits give the same factors. So, with one solver
+  thread, the last few sweeps are memoised (keyed by the swept matrix and the ALS
+  parameters): models that differ only in what is folded in afterwards (generated
+  rows with ``generated_items="prior"``, the mapping penalty) reuse the sweeps
+  instead of repeating them, with the same factors a refit would give.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Literal
 
@@ -40,6 +46,9 @@ from augment.errors import ConfigError
 __all__ = ["ALSRecommender", "solve_with_prior"]
 
 log = logging.getLogger(__name__)
+
+_SWEEPS: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_SWEEP_CACHE_SIZE = 6
 
 ColdItems = Literal["mapping", "zero"]
 GeneratedItems = Literal["prior", "fit"]
@@ -181,12 +190,8 @@ class ALSRecommender:
                 on_observed = (gen_items >= 0) & observed[np.maximum(gen_items, 0)]
                 gen_users = dataset.user_vocab.index(gen.loc[on_observed, "user_id"])
                 refit_users = np.unique(gen_users[gen_users >= 0])
-        with threadpool_limits(1, "blas"):
-            model = self._implicit_model()
-            model.fit(fit_matrix, show_progress=False)
+        users, items = self._sweeps(fit_matrix)
         self.user_vocab, self.item_vocab = dataset.user_vocab, dataset.item_vocab
-        users = np.asarray(model.user_factors, dtype=np.float32).copy()
-        items = np.asarray(model.item_factors, dtype=np.float32).copy()
         users[np.diff(fit_matrix.indptr) == 0] = 0.0
         cold = np.flatnonzero(~has_data)
         items[cold] = 0.0
@@ -221,6 +226,35 @@ class ALSRecommender:
                  "their generated interactions)", len(users), len(items), len(cold),
                  len(self.mapped_items), len(fold_in), len(refit_users))
         return self
+
+    def _sweeps(self, matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """implicit's ALS sweeps on ``matrix``: (user factors, item factors), fresh copies.
+
+        With one solver thread the result is a function of the matrix and the
+        parameters, so the last few are memoised (see the module docstring).
+        """
+        key = None
+        if self.num_threads == 1:
+            h = hashlib.blake2b(digest_size=20)
+            for arr in (matrix.indptr, matrix.indices, matrix.data):
+                h.update(np.ascontiguousarray(arr).tobytes())
+            h.update(repr((matrix.shape, self.factors, self.regularization, self.alpha,
+                           self.iterations, self.seed)).encode())
+            key = h.digest()
+            if key in _SWEEPS:
+                _SWEEPS.move_to_end(key)
+                users, items = _SWEEPS[key]
+                return users.copy(), items.copy()
+        with threadpool_limits(1, "blas"):
+            model = self._implicit_model()
+            model.fit(matrix, show_progress=False)
+        users = np.asarray(model.user_factors, dtype=np.float32).copy()
+        items = np.asarray(model.item_factors, dtype=np.float32).copy()
+        if key is not None:
+            _SWEEPS[key] = (users.copy(), items.copy())
+            while len(_SWEEPS) > _SWEEP_CACHE_SIZE:
+                _SWEEPS.popitem(last=False)
+        return users, items
 
     @staticmethod
     def _observed_items(dataset: Dataset, n_items: int) -> np.ndarray:

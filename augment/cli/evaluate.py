@@ -77,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
         write_json_atomic(out, metrics)
     print(f"{dataset!r}\n{sp!r}\n")
     print(format_table(metrics))
+    proto = metrics["protocol"]
+    print(f"\nprotocol: {proto['name']}; cold candidates: {proto['candidates']['cold']}; "
+          f"recall@k = {proto['recall']} (recall_capped@k = {proto['recall_capped']})")
     print(f"\n{time.perf_counter() - start:.1f} s" + (f"; wrote {out}" if args.out else ""))
     sys.stdout.flush()
     return 0
