@@ -19,9 +19,10 @@
 - BLAS is limited to one thread (threadpoolctl) around implicit calls, as implicit
   asks; with a fixed ``seed`` two fits give the same factors. So, with one solver
   thread, the last few sweeps are memoised (keyed by the swept matrix and the ALS
-  parameters): models that differ only in what is folded in afterwards (generated
-  rows with ``generated_items="prior"``, the mapping penalty) reuse the sweeps
-  instead of repeating them, with the same factors a refit would give.
+  parameters), and so are the feature -> factor mappings (keyed by the features,
+  the factors they are fit on and the penalty): models that differ only in what
+  is folded in afterwards (generated rows with ``generated_items="prior"``)
+  reuse both instead of repeating them, with the same factors a refit would give.
 """
 
 from __future__ import annotations
@@ -48,7 +49,23 @@ __all__ = ["ALSRecommender", "solve_with_prior"]
 log = logging.getLogger(__name__)
 
 _SWEEPS: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-_SWEEP_CACHE_SIZE = 6
+_MAPS: OrderedDict[bytes, Ridge] = OrderedDict()
+_CACHE_SIZE = 6
+
+
+def _digest(*arrays: np.ndarray, extra: object) -> bytes:
+    """A hash of the arrays' bytes and ``repr(extra)``: the key of a memoised result."""
+    h = hashlib.blake2b(digest_size=20)
+    for arr in arrays:
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(repr(extra).encode())
+    return h.digest()
+
+
+def _remember(cache: OrderedDict, key: bytes, value: object) -> None:
+    cache[key] = value
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
 
 ColdItems = Literal["mapping", "zero"]
 GeneratedItems = Literal["prior", "fit"]
@@ -235,12 +252,9 @@ class ALSRecommender:
         """
         key = None
         if self.num_threads == 1:
-            h = hashlib.blake2b(digest_size=20)
-            for arr in (matrix.indptr, matrix.indices, matrix.data):
-                h.update(np.ascontiguousarray(arr).tobytes())
-            h.update(repr((matrix.shape, self.factors, self.regularization, self.alpha,
-                           self.iterations, self.seed)).encode())
-            key = h.digest()
+            key = _digest(matrix.indptr, matrix.indices, matrix.data,
+                          extra=(matrix.shape, self.factors, self.regularization, self.alpha,
+                                 self.iterations, self.seed))
             if key in _SWEEPS:
                 _SWEEPS.move_to_end(key)
                 users, items = _SWEEPS[key]
@@ -251,9 +265,7 @@ class ALSRecommender:
         users = np.asarray(model.user_factors, dtype=np.float32).copy()
         items = np.asarray(model.item_factors, dtype=np.float32).copy()
         if key is not None:
-            _SWEEPS[key] = (users.copy(), items.copy())
-            while len(_SWEEPS) > _SWEEP_CACHE_SIZE:
-                _SWEEPS.popitem(last=False)
+            _remember(_SWEEPS, key, (users.copy(), items.copy()))
         return users, items
 
     @staticmethod
@@ -285,10 +297,17 @@ class ALSRecommender:
                               key="item_features")
         features = sp.csr_matrix(features)
         train = np.flatnonzero(observed)
+        key = _digest(features.indptr, features.indices, features.data, train, items[train],
+                      extra=(features.shape, self.mapping_regularization, self.seed))
+        ridge = _MAPS.get(key)
+        if ridge is None:
+            with threadpool_limits(1, "blas"):
+                ridge = Ridge(alpha=self.mapping_regularization, fit_intercept=True,
+                              solver="sparse_cg", random_state=self.seed)
+                ridge.fit(features[train], items[train])
+            _remember(_MAPS, key, ridge)
+        _MAPS.move_to_end(key)
         with threadpool_limits(1, "blas"):
-            ridge = Ridge(alpha=self.mapping_regularization, fit_intercept=True,
-                          solver="sparse_cg", random_state=self.seed)
-            ridge.fit(features[train], items[train])
             return ridge.predict(features[targets]).astype(np.float32)
 
     def _check_fitted(self) -> None:

@@ -264,7 +264,7 @@ def write_markdown(out: dict[str, Any], path: Path) -> None:
              f"Dataset {out['dataset']}; wall {out['wall_s']} s; args `{out['args']}`.", "",
              "Protocol: " + "; ".join(f"{k}: cold candidates = {v['candidates']['cold']}"
                                       for k, v in out["protocol"].items()
-                                      if isinstance(v, dict) and "candidates" in v)
+                                      if k in ("item-cold", "user-cold"))
              + "; recall@k = hits / |relevant|; " + out["protocol"]["ci"] + "; "
              + out["protocol"]["fold_in"] + ".", ""]
     for kind, best in out["best_llm_free"].items():

@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
     sp = split(dataset, args.split, seed=args.seed)
     models = fit_baselines(sp, seed=args.seed, include=args.models)
     metrics = evaluate(sp, models, k=args.k, seed=args.seed)
+    metrics["protocol"]["rating_threshold"] = (
+        "MovieLens ratings >= 3.5 are positives (weight 1), other ratings dropped"
+        if args.data in MOVIELENS_NAMES else "interactions with weight > 0 are positives")
     if args.out:
         out = Path(args.out) / "metrics.json"
         write_json_atomic(out, metrics)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from augment.errors import ConfigError
 from augment.evaluation import metrics as M
@@ -122,20 +123,20 @@ def _segment_users(model: Any, split: Split, test: pd.DataFrame, cand: np.ndarra
     uidx = uvocab.index(test["user_id"])
     cidx = pos[ivocab.index(test["item_id"])]
     keep = (uidx >= 0) & (cidx >= 0)
-    rel = pd.DataFrame({"u": uidx[keep], "c": cidx[keep]}).groupby("u")["c"].agg(list)
-    users = rel.index.to_numpy()
+    users, row_of = np.unique(uidx[keep], return_inverse=True)
+    relevant = sp.csr_matrix((np.ones(int(keep.sum()), dtype=bool), (row_of, cidx[keep])),
+                             shape=(len(users), len(cand)))
+    seen_c = seen[:, cand].tocsr()
     kmax = min(max(ks), len(cand))
     cand_ids = ivocab.id(cand)
     for b, start in enumerate(range(0, len(users), batch_size)):
         bu = users[start:start + batch_size]
         scores = np.asarray(model.score(uvocab.id(bu), cand_ids), dtype=np.float64)
         scores = np.where(np.isnan(scores), -np.inf, scores)
-        scores[seen[bu][:, cand].toarray() != 0] = -np.inf
+        scores[seen_c[bu].toarray() != 0] = -np.inf
         tiebreak = np.random.default_rng([seed, seg_no, b]).random(scores.shape)
         order = _top_k(scores, tiebreak, kmax)
-        relmat = np.zeros(scores.shape, dtype=bool)
-        for r, u in enumerate(bu):
-            relmat[r, rel[u]] = True
+        relmat = relevant[start:start + batch_size].toarray()
         hits = np.take_along_axis(relmat, order, axis=1)
         n_rel = relmat.sum(axis=1)
         top_items = cand[order]
