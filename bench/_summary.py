@@ -311,3 +311,36 @@ def write_plot(out: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _label(r: dict[str, Any]) -> str:
+    gen = r["generator"]
+    if gen == "none":
+        return "–"
+    if gen == "oracle":
+        return "every oracle pair (ceiling)" if r["precision"] is None else (
+            f"oracle, precision {r['precision']:g}")
+    if gen == "world":
+        return f"world model ({r['world_share']:g} of users)"
+    if gen == "llm_free":
+        return ("LLM-free picks" if r["world_share"] is None
+                else f"LLM-free picks (platform of the {r['world_share']:g} world run)")
+    return gen
+
+
+def readme_table(out: dict[str, Any], kind: str) -> str:
+    """The README's compact table of one split: cold/warm figures and the ratio with its CI."""
+    means = {(e["world_share"], e["model"], e["generator"], e["precision"], e["segment"]): e
+             for e in out["summary"] if e["split"] == kind}
+    lines = [f"| data from | model | cold recall@20 | cold ndcg@20 | warm recall@20 "
+             f"| / best LLM-free [95% CI] | users |", "|---|---|---:|---:|---:|---|---:|"]
+    for r in out["ratios"]:
+        if r["split"] != kind or r["vs"] == "ceiling":
+            continue
+        key = (r["world_share"], r["model"], r["generator"], r["precision"])
+        cold, warm = means.get(key + ("cold",), {}), means.get(key + ("warm",), {})
+        lines.append(f"| {_label(r)} | {r['model']} | {_fmt(cold.get('recall@20'), 3)} "
+                     f"| {_fmt(cold.get('ndcg@20'), 3)} | {_fmt(warm.get('recall@20'), 3)} "
+                     f"| {r['ratio']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}] "
+                     f"| {r['n_users']} |")
+    return "\n".join(lines)
