@@ -332,8 +332,8 @@ def readme_table(out: dict[str, Any], kind: str) -> str:
     """The README's compact table of one split: cold/warm figures and the ratio with its CI."""
     means = {(e["world_share"], e["model"], e["generator"], e["precision"], e["segment"]): e
              for e in out["summary"] if e["split"] == kind}
-    lines = [f"| data from | model | cold recall@20 | cold ndcg@20 | warm recall@20 "
-             f"| / best LLM-free [95% CI] | users |", "|---|---|---:|---:|---:|---|---:|"]
+    lines = ["| data from | model | cold recall@20 | cold ndcg@20 | warm recall@20 "
+             "| / best LLM-free [95% CI] | users |", "|---|---|---:|---:|---:|---|---:|"]
     for r in out["ratios"]:
         if r["split"] != kind or r["vs"] == "ceiling":
             continue
