@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import pickle
 import tempfile
 import time
 from collections.abc import Sequence
@@ -296,7 +297,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--user-rounds", type=int, default=5, help="rounds per cold user")
     p.add_argument("--repeats", type=int, default=1,
                    help="requests per target and round (shuffled candidates)")
-    p.add_argument("--world-shares", type=float, nargs="*", default=[0.3, 0.5],
+    p.add_argument("--world-shares", type=float, nargs="*", default=[0.5],
                    help="shares of users held out as the world group (none: no world rows)")
     p.add_argument("--world-noise", type=float, default=0.0)
     p.add_argument("--factors", type=int, default=64)
@@ -307,8 +308,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--local-candidates", type=int, default=10)
     p.add_argument("--local-seeds", type=int, nargs="+", default=[0])
     p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes (seeds/folds in "
+    p.add_argument("--jobs", type=int, default=3, help="worker processes (seeds/folds in "
                    "parallel; 1 = in this process)")
+    p.add_argument("--from-checkpoint", action="store_true",
+                   help="summarise the seeds/folds a cut-short run finished (its checkpoint "
+                        "in --out); the output says which did not run")
     p.add_argument("--data-dir", default=None, help="folder holding ml-latest-small/")
     p.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     return p.parse_args(argv)
@@ -359,16 +363,23 @@ def _run_all(ds: Dataset, args: argparse.Namespace, tmp: str) -> tuple[Store, fl
     _SHARED.update(ds=ds, args=args, tmp=tmp, worlds={
         share: hold_out_users(ds, share, seed=args.seeds[0]) for share in args.world_shares})
     store, cpu = Store(), 0.0
+    checkpoint = args.out / ".cold_start_checkpoint.pkl"
+
+    def take(parts: Any) -> None:
+        nonlocal cpu
+        for n, (part, c) in enumerate(parts):
+            _merge(store, part)
+            cpu += c
+            # what is done so far, for --from-checkpoint if the run is cut short
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            checkpoint.write_bytes(pickle.dumps({"store": store, "cpu": cpu,
+                                                 "done": jobs[:n + 1], "jobs": jobs}))
+
     if args.jobs <= 1:
-        parts = map(_work, jobs)
-        for part, c in parts:
-            _merge(store, part)
-            cpu += c
-        return store, cpu
-    with mp.get_context("fork").Pool(args.jobs) as pool:
-        for part, c in pool.imap(_work, jobs):
-            _merge(store, part)
-            cpu += c
+        take(map(_work, jobs))
+    else:
+        with mp.get_context("fork").Pool(args.jobs) as pool:
+            take(pool.imap(_work, jobs))
     return store, cpu
 
 
@@ -377,8 +388,14 @@ def main(argv: Sequence[str] | None = None, dataset: Dataset | None = None) -> d
     args = parse_args(argv)
     ds = dataset if dataset is not None else load_movielens(args.data_dir)
     t0, c0 = time.perf_counter(), time.process_time()
-    with tempfile.TemporaryDirectory(prefix="augment-bench-") as tmp:
-        store, cpu_units = _run_all(ds, args, tmp)
+    partial = None
+    if args.from_checkpoint:
+        saved = pickle.loads((args.out / ".cold_start_checkpoint.pkl").read_bytes())
+        store, cpu_units = saved["store"], saved["cpu"]
+        partial = {"done": saved["done"], "not_run": saved["jobs"][len(saved["done"]):]}
+    else:
+        with tempfile.TemporaryDirectory(prefix="augment-bench-") as tmp:
+            store, cpu_units = _run_all(ds, args, tmp)
     wall = round(time.perf_counter() - t0, 1)
     cpu = round(cpu_units + (time.process_time() - c0), 1)  # workers + this process
     protocols = {kind: protocol(split(ds, kind, seed=args.seeds[0], **(
@@ -399,7 +416,7 @@ def main(argv: Sequence[str] | None = None, dataset: Dataset | None = None) -> d
                                     "user_rounds": args.user_rounds, "repeats": args.repeats}},
         "dataset": ds.name,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "rows": store.rows, "wall_s": wall, "cpu_s": cpu}
+        "rows": store.rows, "wall_s": wall, "cpu_s": cpu, "partial": partial}
     out.update(summarize(store, n_boot=args.bootstrap))
     out.update(store.extra)
     args.out.mkdir(parents=True, exist_ok=True)
