@@ -355,11 +355,11 @@ def _run_all(ds: Dataset, args: argparse.Namespace, tmp: str) -> tuple[Store, fl
     """Every seed/fold, in ``args.jobs`` processes (forked; results merged in job order)."""
     import multiprocessing as mp
 
+    # per seed/fold: the main run, then its world runs (a cut-short run keeps both matched)
     jobs: list[tuple[str, float | None, str, int, int | None]] = [
-        ("main", None, kind, seed, fold) for kind in args.splits
-        for seed, fold in _units(kind, args)]
-    jobs += [("world", share, kind, seed, fold) for share in args.world_shares
-             for kind in args.splits for seed, fold in _units(kind, args)]
+        job for kind in args.splits for seed, fold in _units(kind, args)
+        for job in [("main", None, kind, seed, fold)]
+        + [("world", share, kind, seed, fold) for share in args.world_shares]]
     _SHARED.update(ds=ds, args=args, tmp=tmp, worlds={
         share: hold_out_users(ds, share, seed=args.seeds[0]) for share in args.world_shares})
     store, cpu = Store(), 0.0
