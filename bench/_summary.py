@@ -267,6 +267,9 @@ def write_markdown(out: dict[str, Any], path: Path) -> None:
                                       if k in ("item-cold", "user-cold"))
              + "; recall@k = hits / |relevant|; " + out["protocol"]["ci"] + "; "
              + out["protocol"]["fold_in"] + ".", ""]
+    if out.get("partial"):
+        lines += [f"**Partial run** (summarised from its checkpoint): not run: "
+                  f"{out['partial']['not_run']}.", ""]
     for kind, best in out["best_llm_free"].items():
         lines += [f"## {kind}", "",
                   f"Best LLM-free on validation: **{best}** "
