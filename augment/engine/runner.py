@@ -226,6 +226,12 @@ class _Run:
                              {"role": "user", "content": reask_message(errors)}]
                 log.debug("item %s: invalid answer (attempt %d): %d errors", item.key, attempts,
                           len(errors))
+            if comp.truncated:  # the last answer was cut at max_tokens: say so
+                cap = req.params.get("max_tokens")
+                return False, self._failure(item, "truncated", f"the answer was cut at "
+                                            f"max_tokens={cap}; raise max_tokens or tighten "
+                                            "the schema's maxLength/maxItems", last_text,
+                                            attempts, usage), False
             return False, self._failure(item, "validation", "; ".join(errors[:5]), last_text,
                                         attempts, usage), False
         except _BudgetStop:

@@ -18,7 +18,7 @@ A **record** is a plain dict::
 
 A **failure** is a plain dict::
 
-    {"key": str, "reason": "validation" | "provider" | "budget" | "timeout" | ...,
+    {"key": str, "reason": "validation" | "truncated" | "provider" | "budget" | "timeout" | ...,
      "error": str,                # readable, never contains an API key
      "last_output": str | None, "attempts": int, "usage": {...},
      "provider": str, "model": str, "created_at": str, **item.meta}

@@ -115,4 +115,5 @@ class AnthropicProvider:
         n_in = u.input_tokens + cache_read + (u.cache_creation_input_tokens or 0)
         return Completion(text=text, usage=Usage(n_in, u.output_tokens, cache_read),
                           model=message.model or self.model,
-                          rate_limits=_sdk.rate_limits(raw.headers, _RATE_HEADERS))
+                          rate_limits=_sdk.rate_limits(raw.headers, _RATE_HEADERS),
+                          truncated=message.stop_reason == "max_tokens")

@@ -107,7 +107,8 @@ class OpenAIProvider:
         if not completion.choices:
             raise TransientProviderError(f"{self.name}: response without choices; will retry",
                                          provider=self.name)
-        message = completion.choices[0].message
+        choice = completion.choices[0]
+        message = choice.message
         text = message.content if message.content is not None else (message.refusal or "")
         text = self._postprocess(text, request, wrapped)
         u = completion.usage
@@ -116,7 +117,8 @@ class OpenAIProvider:
             cached = u.prompt_tokens_details.cached_tokens or 0
         usage = Usage(u.prompt_tokens, u.completion_tokens, cached) if u is not None else Usage()
         return Completion(text=text, usage=usage, model=completion.model or self.model,
-                          rate_limits=_sdk.rate_limits(raw.headers, _RATE_HEADERS))
+                          rate_limits=_sdk.rate_limits(raw.headers, _RATE_HEADERS),
+                          truncated=choice.finish_reason == "length")
 
     def _postprocess(self, text: str, request: Request, wrapped: bool) -> str:
         """Unwrap a wrapped root and drop strict-mode nulls; leave unparsable text to the engine."""
