@@ -35,7 +35,8 @@ from augment.providers.base import Request, Usage
 __all__ = ["WorkItem", "EngineConfig", "RunResult", "Check"]
 
 Check = Callable[[Any], list[str]]
-"""A task's post-check: given the parsed, schema-valid output, return error messages (empty = ok)."""
+"""A task's post-check: given the parsed, schema-valid output, return error messages
+(empty = ok)."""
 
 
 @dataclass(frozen=True)

@@ -273,7 +273,8 @@ class LoopbackServer:
                     h.connection.shutdown(socket.SHUT_RDWR)
                 return
             if action.kind == "truncated":
-                data = json.dumps(self.render(body, minimal_instance(self.schema_of(body)))).encode()
+                answer = minimal_instance(self.schema_of(body))
+                data = json.dumps(self.render(body, answer)).encode()
                 h.send_response(200)
                 h.send_header("content-type", "application/json")
                 h.send_header("content-length", str(len(data)))
