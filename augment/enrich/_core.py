@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from augment.data.dataset import Dataset
 from augment.enrich._features import attribute_features, combine_blocks, profile_features
 from augment.errors import ConfigError
-from augment.tasks.item_attributes import attributes_frame, split_batch_records
+from augment.tasks.item_attributes import attributes_frame
 from augment.tasks.user_profiles import profiles_frame
 from augment.tasks.votes import aggregate_votes
 
@@ -99,7 +99,7 @@ def enrich(dataset: Dataset, records: Iterable[Mapping[str, Any]], *,
       interactions with a weight below observed ones (see
       :func:`pseudo_interactions_frame`) and ``source="generated"``; observed rows
       get ``source="observed"``. A generated pair the user already has is dropped.
-    - ``item_attributes`` records (batches split per item) become item features:
+    - ``item_attributes`` records (per item, as the engine returns them) become item features:
       ``attr_genre:*``, ``attr_tag:*``, ``attr_summary:*``, stacked after the
       existing ``item_features`` (or, when there are none and ``text_features``,
       after TF-IDF text features of the items table, :mod:`augment.features`).
@@ -145,7 +145,7 @@ def enrich(dataset: Dataset, records: Iterable[Mapping[str, Any]], *,
 
     names = dict(base.feature_names)
     item_x, user_x = base.item_features, base.user_features
-    attr_records, _ = split_batch_records(by_task.get("item_attributes", []))
+    attr_records = by_task.get("item_attributes", [])
     if attr_records:
         x, n = attribute_features(attributes_frame(attr_records), out.item_vocab)
         blocks = ([(_pad(item_x, out.n_items),

@@ -21,7 +21,7 @@ from augment.pipeline._plan import build_task
 from augment.pipeline._providers import ProviderPool
 from augment.providers.base import Usage
 from augment.splits import Split
-from augment.tasks.item_attributes import attributes_frame, split_batch_records
+from augment.tasks.item_attributes import attributes_frame
 from augment.tasks.user_profiles import profiles_frame
 
 __all__ = ["Generated", "generate", "DESCRIPTIONS", "PROVIDER_REASONS"]
@@ -48,12 +48,14 @@ class Generated:
 
 
 def _usage_of(rows: list[dict[str, Any]]) -> Usage:
-    total = Usage()
+    """Tokens of ``rows`` (per-target rows of a batch carry shares of its tokens)."""
+    sums = {"input_tokens": 0.0, "output_tokens": 0.0, "cached_tokens": 0.0}
     for row in rows:
         u = row.get("usage") or {}
-        total = total + Usage(int(u.get("input_tokens", 0)), int(u.get("output_tokens", 0)),
-                              int(u.get("cached_tokens", 0)))
-    return total
+        for k in sums:
+            sums[k] += float(u.get(k, 0))
+    return Usage(*(int(round(sums[k])) for k in ("input_tokens", "output_tokens",
+                                                 "cached_tokens")))
 
 
 def _task(name: str, cfg: JobConfig, split: Split, done: Generated) -> Any:
@@ -108,12 +110,8 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
                 stop = rounds[-1].stopped_by_budget or not hasattr(task, "next_round")
                 task = None if stop else task.next_round(rounds[-1].records)
             result = _merge(rounds)
-            records, failures = result.records, list(result.failures)
-            if name == "item_attributes":
-                records, bad = split_batch_records(records)
-                failures += bad
-            rows = result.records + result.failures
-            usage = _usage_of(rows)
+            records, failures = result.records, result.failures
+            usage = _usage_of(records + failures)
             entry = run.save_task(name, result, records=records, failures=failures, usage=usage,
                                   cost_usd=engine.price.cost(usage))
             done.records[name] = records

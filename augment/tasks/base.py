@@ -23,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
-from augment.engine.types import WorkItem
+from augment.engine.types import PerTarget, WorkItem
 from augment.errors import DataError, SchemaError
 from augment.providers.base import Request, canonical_json
 from augment.schemas import check_schema, load_schema, validate
@@ -203,14 +203,15 @@ def item_texts(items: pd.DataFrame, *, columns: Sequence[str] | None = None,
 
 def make_item(*, key: str, system: str, user: str, schema: Mapping[str, Any], schema_name: str,
               prompt_version: str, check: Any, meta: Mapping[str, Any],
-              params: Mapping[str, Any] | None = None) -> WorkItem:
+              params: Mapping[str, Any] | None = None,
+              per_target: PerTarget | None = None) -> WorkItem:
     """A WorkItem with the usual two messages and ``prompt_version`` in ``meta``."""
     request = Request(messages=({"role": "system", "content": system},
                                 {"role": "user", "content": user}),
                       schema=dict(schema), schema_name=schema_name,
                       params=dict(params or {}), prompt_version=prompt_version)
     return WorkItem(key=key, request=request, check=check,
-                    meta={**meta, "prompt_version": prompt_version})
+                    meta={**meta, "prompt_version": prompt_version}, per_target=per_target)
 
 
 def describe_fields(schema: Mapping[str, Any]) -> str:

@@ -5,10 +5,12 @@ repeated instructions. A batch is answered as ``{"items": [{"item_id": ..., ...}
 with ``item_id`` constrained to the batch. The batch's request schema keeps the
 per-item *shape* (types, required fields, enums) but not its bounds (lengths,
 counts, uniqueness: :func:`~augment.tasks.base.relax_schema`), so the engine
-accepts the batch as a whole; :func:`split_batch_records` then validates every entry on its own
+accepts the batch as a whole; :func:`split_batch_records` (the batch's
+``per_target`` reader, applied by the engine) then validates every entry on its own
 against the full per-item schema (carried in the record's ``item_schema``):
 valid entries become per-item records, the others per-item failures
-(``reason`` ``"validation"`` or ``"missing"``). One bad item does not sink its batch.
+(``reason`` ``"validation"`` or ``"missing"``). One bad item does not sink its batch,
+and the engine's result holds per-item rows only.
 """
 
 from __future__ import annotations
@@ -168,19 +170,21 @@ class ItemAttributes:
                          schema=request_schema, schema_name=f"{NAME}_batch",
                          prompt_version=PROMPT_VERSION, check=check, params=self.params,
                          meta={"task": NAME, "item_ids": ids, "schema_id": self.schema_id,
-                               "item_schema": self.schema})
+                               "item_schema": self.schema},
+                         per_target=lambda record: split_batch_records([record]))
 
     # -- records ----------------------------------------------------------------------------
     def to_frame(self, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-        """Per-item attributes with provenance (batch records split; failed entries dropped)."""
-        return attributes_frame(split_batch_records(records)[0])
+        """Per-item attributes with provenance (the engine's per-item records)."""
+        return attributes_frame(records)
 
 
 def split_batch_records(records: Iterable[Mapping[str, Any]]
                         ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Split batch records into per-item records; invalid or missing entries become failures.
 
-    Non-batch records pass through unchanged. A per-item record keeps the batch's
+    Non-batch records pass through unchanged (so records already split, e.g. an
+    engine's, are returned as they are). A per-item record keeps the batch's
     provenance, gets ``key = "item_attributes:<item_id>"``, ``item_id``,
     ``batch_key`` and the entry (without ``item_id``) as ``output``.
     """
@@ -226,6 +230,9 @@ def attributes_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     for rec in records:
         if rec.get("task") != NAME:
             continue
+        if "item_ids" in rec:
+            raise ConfigError(f"record {rec.get('key')!r} is a whole batch; pass per-item "
+                              "records (an engine's result, or split_batch_records)")
         output = {k: dedupe_strings(v) for k, v in rec["output"].items()}  # repeated tags
         rows.append({"item_id": rec["item_id"], **output, **provenance(rec)})
     if not rows:

@@ -41,8 +41,10 @@ def test_run_folder_is_complete(finished):
     n_cold = manifest["counts"]["cold_items"]
     assert n_cold == 80  # 20% of 400 items
     assert manifest["tasks"]["pseudo_interactions"]["records"] == 2 * n_cold  # 2 orders each
-    assert manifest["enrichment"] == {"weight": 0.5, "denoise_quantile": 0.1, "attributes": True,
-                                      "chosen_by": "job", "reason": "", "table": []}
+    assert manifest["enrichment"] == {"weight": 0.5, "denoise_quantile": None, "attributes": True,
+                                      "chosen_by": "job", "reason": "", "table": [],
+                                      "confidence_weights": {"high": 1.0, "medium": 0.6,
+                                                             "low": 0.3}}
 
 
 def test_targets_cover_cold_and_warm_items(finished, data_folder):
