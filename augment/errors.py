@@ -90,6 +90,8 @@ class ProviderError(AugmentError):
     """
 
     exit_code = 3
+    reason: str | None = None
+    """The failure reason the engine records for the row (``"timeout"``); None: ``"provider"``."""
 
     def __init__(self, message: str, *, provider: str | None = None,
                  status: int | None = None, retry_after: float | None = None) -> None:
