@@ -40,7 +40,8 @@ def choose_enrichment_for_job(cfg: JobConfig, split: Split, records: Sequence[Ma
         return EnrichmentChoice.fixed(0.0, denoise, confidence_weights=e.confidence,
                                       chosen_by="unused")
     log.info("choosing the enrichment on the validation interactions")
-    grid = {} if e.denoise_quantile == "auto" else {"denoise_quantiles": (denoise,)}
+    grid: dict[str, Any] = ({} if e.denoise_quantile == "auto"
+                            else {"denoise_quantiles": (denoise,)})
     choice = choose_enrichment(split, list(records), seed=cfg.split.seed, als=cfg.als.params(),
                                confidence_weights=e.confidence, **grid)
     if choice.weight <= 0 and any(r.get("task") in _INTERACTIONS for r in records):
