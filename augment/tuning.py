@@ -48,13 +48,15 @@ from augment.errors import ConfigError
 from augment.evaluation import evaluate
 from augment.recommend import ALSRecommender
 from augment.splits import Split
+from augment.tasks.registry import produced_by
 
 __all__ = ["EnrichmentChoice", "choose_enrichment", "auto_variants", "select_records",
-           "ranking_metrics", "PSEUDO_TASK"]
+           "ranking_metrics"]
 
 log = logging.getLogger(__name__)
 
-PSEUDO_TASK = "pseudo_interactions"
+_INTERACTIONS = produced_by("interactions")
+"""Tasks whose records are generated interactions (the others give features)."""
 
 
 @dataclass(frozen=True)
@@ -150,8 +152,8 @@ def select_records(records: Iterable[Mapping[str, Any]], weight: float, *,
     """``records`` without pseudo-interactions when ``weight <= 0`` and without item
     attributes / user profiles when not ``attributes``."""
     return [r for r in records
-            if (weight > 0 or r.get("task") != PSEUDO_TASK)
-            and (attributes or r.get("task") == PSEUDO_TASK)]
+            if (weight > 0 or r.get("task") not in _INTERACTIONS)
+            and (attributes or r.get("task") in _INTERACTIONS)]
 
 
 def _parse_metric(metric: str, k: int) -> tuple[str, int]:
@@ -245,7 +247,7 @@ def choose_enrichment(split: Split, records: Iterable[Mapping[str, Any]], *, see
     if any(q is not None and not 0 <= q < 1 for q in denoise_quantiles):
         raise ConfigError("denoise quantiles must be None or within [0, 1)",
                           key="denoise_quantiles")
-    pseudo = [r for r in records if r.get("task") == PSEUDO_TASK]
+    pseudo = [r for r in records if r.get("task") in _INTERACTIONS]
     content_records = select_records(records, 0)
     grid = [(float(w), None if not q else float(q))
             for w in sorted({w for w in weights if w > 0}) for q in dict.fromkeys(

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 TASK_NAMES = ("item_attributes", "user_profiles", "pseudo_interactions")
-"""The built-in tasks, in the order a pipeline runs them."""
+"""The job-file sections of the registered tasks (``augment.tasks.TASKS``), in run order."""
 
 
 @dataclass(frozen=True)
@@ -227,15 +227,18 @@ class JobConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, name: str | None = None) -> JobConfig:
         """Build from a *validated* job dict (as parsed from TOML), filling defaults."""
+        from augment.tasks.registry import TASKS
+
         tasks = {}
         defaults = TasksConfig()
+        multi = [n for n in TASK_NAMES if TASKS[n].multi_round]
         for task in TASK_NAMES:
             raw = dict(data.get("tasks", {}).get(task, {"enabled": False}))
             raw.setdefault("enabled", True)
             if raw.get("sample") == "all":
                 raw["sample"] = None
-            if task != "pseudo_interactions" and raw.get("rounds", 1) != 1:
-                raise ConfigError(f"tasks.{task}.rounds: only pseudo_interactions runs in "
+            if task not in multi and raw.get("rounds", 1) != 1:
+                raise ConfigError(f"tasks.{task}.rounds: only {' and '.join(multi)} runs in "
                                   "rounds; remove the key", key=f"tasks.{task}.rounds")
             params = GenerationParams(**raw.pop("params", {}))
             tasks[task] = dataclasses.replace(getattr(defaults, task), params=params, **raw)

@@ -16,13 +16,15 @@ from augment.evaluation import evaluate, fit_baselines
 from augment.jobs.config import JobConfig
 from augment.jobs.rundir import atomic_write_bytes
 from augment.splits import Split
+from augment.tasks.registry import produced_by
 from augment.tuning import EnrichmentChoice, choose_enrichment
 
 __all__ = ["choose_enrichment_for_job", "evaluate_job", "export_enriched"]
 
 log = logging.getLogger("augment.pipeline")
 
-_CONTENT = {"item_attributes", "user_profiles"}
+_CONTENT = produced_by("item_features", "user_features")
+_INTERACTIONS = produced_by("interactions")
 
 
 def choose_enrichment_for_job(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, Any]]
@@ -42,7 +44,7 @@ def choose_enrichment_for_job(cfg: JobConfig, split: Split, records: Sequence[Ma
                             else {"denoise_quantiles": (denoise,)})
     choice = choose_enrichment(split, list(records), seed=cfg.split.seed, als=cfg.als.params(),
                                confidence_weights=e.confidence, **grid)
-    if choice.weight <= 0 and any(r.get("task") == "pseudo_interactions" for r in records):
+    if choice.weight <= 0 and any(r.get("task") in _INTERACTIONS for r in records):
         log.warning("enrich.weight = 'auto' left the generated interactions out: %s",
                     choice.reason)
     return choice
@@ -50,7 +52,7 @@ def choose_enrichment_for_job(cfg: JobConfig, split: Split, records: Sequence[Ma
 
 def _variants(records: Sequence[Mapping[str, Any]]) -> list[str]:
     tasks = {r.get("task") for r in records}
-    content, pseudo = bool(tasks & _CONTENT), "pseudo_interactions" in tasks
+    content, pseudo = bool(tasks & _CONTENT), bool(tasks & _INTERACTIONS)
     out = (["als+attributes"] if content else []) + (["als+pseudo"] if pseudo else [])
     return out + (["als+augmented"] if content and pseudo else [])
 

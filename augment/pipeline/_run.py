@@ -15,6 +15,7 @@ from augment.pipeline._evaluate import choose_enrichment_for_job, evaluate_job, 
 from augment.pipeline._generate import generate
 from augment.pipeline._providers import ProviderFactory, ProviderPool
 from augment.report import write_report
+from augment.tasks.registry import produced_by
 
 __all__ = ["run_job", "with_output"]
 
@@ -73,12 +74,13 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         log.info("exporting the enriched data to %s", run.enriched_dir)
         enriched = export_enriched(cfg, sp, records, choice, run.enriched_dir)
         diagnostics: dict = {"enrichment": choice.to_dict()}
-        pseudo = generated.records.get("pseudo_interactions") or []
-        if pseudo:
-            diagnostics["pseudo_interactions"] = pseudo_diagnostics(pseudo)
-            popularity = popularity_diagnostics(sp, pseudo)
-            if popularity:
-                diagnostics["popularity"] = popularity
+        for name in sorted(produced_by("interactions")):  # generated interactions
+            pseudo = generated.records.get(name) or []
+            if pseudo:
+                diagnostics[name] = pseudo_diagnostics(pseudo)
+                popularity = popularity_diagnostics(sp, pseudo)
+                if popularity:
+                    diagnostics["popularity"] = popularity
         run.write_diagnostics(diagnostics)
         run.update(enrichment=choice.to_dict(), enriched=enriched,
                    provider_calls=generated.calls,

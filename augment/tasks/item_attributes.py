@@ -4,7 +4,7 @@ One request per item, or several (``items_per_request`` = 5 or 10) to save the
 repeated instructions. A batch is answered as ``{"items": [{"item_id": ..., ...}]}``
 with ``item_id`` constrained to the batch. The batch's request schema keeps the
 per-item *shape* (types, required fields, enums) but not its bounds (lengths,
-counts, uniqueness: :func:`~augment.tasks.base.relax_schema`), so the engine
+counts, uniqueness: :func:`~augment.tasks.schema_tools.relax_schema`), so the engine
 accepts the batch as a whole; :func:`split_batch_records` (the batch's
 ``per_target`` reader, applied by the engine) then validates every entry on its own
 against the full per-item schema (carried in the record's ``item_schema``):
@@ -22,24 +22,20 @@ from typing import Any
 import pandas as pd
 
 from augment.data.dataset import Dataset
+from augment.data.genres import split_genres
 from augment.engine.types import WorkItem
 from augment.errors import ConfigError
-from augment.tasks.base import (
-    DATA_RULES,
-    data_block,
-    dedupe_strings,
-    describe_fields,
-    item_texts,
+from augment.tasks.base import JobContext, Task
+from augment.tasks.prompts import DATA_RULES, data_block, describe_fields, item_texts, make_item
+from augment.tasks.records import dedupe_strings, provenance, py_id, short_hash
+from augment.tasks.schema_tools import (
     load_task_schema,
-    make_item,
-    provenance,
-    py_id,
     relax_schema,
     schema_errors,
     schema_id,
-    short_hash,
     with_enum,
 )
+from augment.tasks.targets import item_targets
 
 __all__ = ["ItemAttributes", "item_attributes_schema", "dataset_genres", "split_batch_records",
            "attributes_frame"]
@@ -54,8 +50,7 @@ def dataset_genres(dataset: Dataset, column: str = "genres") -> list[str] | None
         return None
     values: set[str] = set()
     for v in dataset.items[column].dropna():
-        values.update(g.strip() for g in str(v).split("|") if g.strip())
-    values.discard("(no genres listed)")
+        values.update(split_genres(v))
     return sorted(values) or None
 
 
@@ -83,7 +78,7 @@ def _system(schema: Mapping[str, Any], batch: bool) -> str:
     )
 
 
-class ItemAttributes:
+class ItemAttributes(Task):
     """Build item-attribute requests and read their records back.
 
     - ``dataset``: the items to describe come from ``dataset.items``.
@@ -96,7 +91,17 @@ class ItemAttributes:
     """
 
     name = NAME
+    description = "item attributes"
     prompt_version = PROMPT_VERSION
+    produces = "item_features"
+
+    @classmethod
+    def for_job(cls, ctx: JobContext) -> ItemAttributes:
+        """Half the sample cold items, half popular warm ones
+        (:func:`~augment.tasks.targets.item_targets`)."""
+        tc = ctx.settings[NAME]
+        return cls(ctx.split.train, item_ids=item_targets(ctx.split, tc.sample, ctx.seed),
+                   items_per_request=tc.items_per_request, params=tc.params.as_request_params())
 
     def __init__(self, dataset: Dataset, *, item_ids: Iterable[Any] | None = None,
                  schema: str | Path | Mapping[str, Any] | None = None,

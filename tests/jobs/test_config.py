@@ -226,3 +226,13 @@ def test_denoise_quantile_auto_is_a_value_of_its_own_and_old_hashes_hold():
         parse_job("[enrich]\ndenoise_quantile = \"sometimes\"\n")
 
 
+
+
+def test_job_sections_are_the_registered_tasks():
+    from augment.jobs.config import TASK_NAMES
+    from augment.tasks import TASKS
+
+    assert tuple(TASKS) == TASK_NAMES
+    from augment.jobs import TasksConfig
+
+    assert [f.name for f in dataclasses.fields(TasksConfig)] == list(TASKS)

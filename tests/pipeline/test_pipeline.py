@@ -205,8 +205,8 @@ def test_bad_data_source_is_a_config_error_and_leaves_no_folder(tmp_path):
 
 
 def test_pick_lists_are_bounded_by_the_candidates_shown():
-    from augment.pipeline._plan import pseudo_schemas
     from augment.schemas import validate
+    from augment.tasks.pseudo_interactions import pseudo_schemas
 
     item, user = pseudo_schemas(3)
     assert item["properties"]["users"]["maxItems"] == 3
@@ -245,3 +245,15 @@ def test_user_cold_rounds_run_resume_and_estimate(tmp_path, fake_factory, make_j
     p2 = next(e for e in two if e.task == "pseudo_interactions")
     assert p1.n_requests == 12 and p2.n_requests == 24
     assert p2.input_tokens == 2 * p1.input_tokens
+
+
+def test_the_pipeline_never_names_a_task():
+    from pathlib import Path
+
+    import augment.pipeline
+    from augment.tasks import TASKS
+
+    folder = Path(augment.pipeline.__file__).parent
+    for path in folder.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not [n for n in TASKS if n in text], path.name
