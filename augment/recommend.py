@@ -22,9 +22,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -37,12 +39,30 @@ from augment.data.dataset import Dataset
 from augment.data.vocab import Vocabulary
 from augment.errors import ConfigError
 
-__all__ = ["ALSRecommender", "solve_with_prior"]
+__all__ = ["ALSRecommender", "ALSConfig", "solve_with_prior"]
 
 log = logging.getLogger(__name__)
 
 ColdItems = Literal["mapping", "zero"]
 GeneratedItems = Literal["prior", "fit"]
+
+
+@dataclass(frozen=True)
+class ALSConfig:
+    """The ALS hyper-parameters a job sets (``[als]``); the defaults of :class:`ALSRecommender`."""
+
+    factors: int = 64
+    """Latent factors."""
+    regularization: float = 50.0
+    """L2 regularisation."""
+    iterations: int = 15
+    """ALS sweeps."""
+    alpha: float = 10.0
+    """Confidence scaling of interaction weights."""
+
+    def params(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`ALSRecommender`."""
+        return dataclasses.asdict(self)
 
 
 class ALSRecommender:
@@ -103,8 +123,10 @@ class ALSRecommender:
     spread over seeds.
     """
 
-    def __init__(self, factors: int = 64, regularization: float = 50.0, iterations: int = 15,
-                 alpha: float = 10.0, seed: int = 0, *, cold_items: ColdItems = "mapping",
+    def __init__(self, factors: int = ALSConfig.factors,
+                 regularization: float = ALSConfig.regularization,
+                 iterations: int = ALSConfig.iterations, alpha: float = ALSConfig.alpha,
+                 seed: int = 0, *, cold_items: ColdItems = "mapping",
                  mapping_regularization: float = 1.0, generated_items: GeneratedItems = "prior",
                  prior_scale: float = 2.0, refit_scale: float = 0.4,
                  num_threads: int = 1) -> None:

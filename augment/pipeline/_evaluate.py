@@ -17,41 +17,18 @@ from augment.jobs.config import JobConfig
 from augment.jobs.rundir import atomic_write_bytes
 from augment.splits import Split
 from augment.tasks.registry import produced_by
-from augment.tuning import EnrichmentChoice, choose_enrichment
+from augment.tuning import EnrichmentChoice
 
-__all__ = ["choose_enrichment_for_job", "evaluate_job", "export_enriched"]
+__all__ = ["evaluate_job", "export_enriched"]
 
 log = logging.getLogger("augment.pipeline")
 
 _CONTENT = produced_by("item_features", "user_features")
-_INTERACTIONS = produced_by("interactions")
-
-
-def choose_enrichment_for_job(cfg: JobConfig, split: Split, records: Sequence[Mapping[str, Any]]
-                  ) -> EnrichmentChoice:
-    """The job's ``[enrich]`` settings as a choice: given ones as they are, ``"auto"`` ones
-    chosen by :func:`augment.tuning.choose_enrichment` on the validation interactions,
-    with the job's confidence weights and its denoising when that is fixed."""
-    e = cfg.enrich
-    denoise = None if e.denoise_quantile == "auto" else (float(e.denoise_quantile) or None)
-    if e.weight != "auto":
-        return EnrichmentChoice.fixed(float(e.weight), denoise, confidence_weights=e.confidence)
-    if not records:
-        return EnrichmentChoice.fixed(0.0, denoise, confidence_weights=e.confidence,
-                                      chosen_by="unused")
-    log.info("choosing the enrichment on the validation interactions")
-    grid = {} if e.denoise_quantile == "auto" else {"denoise_quantiles": (denoise,)}
-    choice = choose_enrichment(split, list(records), seed=cfg.split.seed, als=cfg.als.params(),
-                               confidence_weights=e.confidence, **grid)
-    if choice.weight <= 0 and any(r.get("task") in _INTERACTIONS for r in records):
-        log.warning("enrich.weight = 'auto' left the generated interactions out: %s",
-                    choice.reason)
-    return choice
 
 
 def _variants(records: Sequence[Mapping[str, Any]]) -> list[str]:
     tasks = {r.get("task") for r in records}
-    content, pseudo = bool(tasks & _CONTENT), bool(tasks & _INTERACTIONS)
+    content, pseudo = bool(tasks & _CONTENT), bool(tasks & produced_by("interactions"))
     out = (["als+attributes"] if content else []) + (["als+pseudo"] if pseudo else [])
     return out + (["als+augmented"] if content and pseudo else [])
 

@@ -126,7 +126,7 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
 
 def _engine(cfg: JobConfig, provider: Any, store: Store, progress: bool, budget: float | None,
             spent: float) -> Engine:
-    engine_cfg = cfg.engine.to_engine_config(progress=progress)
+    engine_cfg = replace(cfg.engine, progress=progress)
     if budget is not None:
         engine_cfg = replace(engine_cfg, max_cost_usd=max(0.0, budget - spent))
     return Engine(provider, engine_cfg, store=store)

@@ -11,7 +11,7 @@ from augment.jobs.config import JobConfig, OutputConfig
 from augment.jobs.rundir import RunDir
 from augment.pipeline._data import data_counts, load_job_data, split_job_data
 from augment.pipeline._diagnostics import popularity_diagnostics, pseudo_diagnostics
-from augment.pipeline._evaluate import choose_enrichment_for_job, evaluate_job, export_enriched
+from augment.pipeline._evaluate import evaluate_job, export_enriched
 from augment.pipeline._generate import generate
 from augment.pipeline._providers import ProviderFactory, ProviderPool
 from augment.report import write_report
@@ -66,7 +66,7 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         run.update(counts=data_counts(sp))
         generated = generate(cfg, sp, run, pool, progress=progress)
         records = generated.all_records()
-        choice = choose_enrichment_for_job(cfg, sp, records)
+        choice = cfg.enrich.choose(sp, records, seed=cfg.split.seed, als=cfg.als.params())
         log.info("enrichment: weight %s, denoise quantile %s (%s)", choice.weight,
                  choice.denoise_quantile, choice.chosen_by)
         metrics = evaluate_job(cfg, sp, records, choice)
