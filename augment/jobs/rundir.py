@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from augment.errors import ConfigError
-from augment.jobs._files import (
+from augment.files import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,

@@ -17,8 +17,8 @@ from augment.engine.store import Store
 from augment.errors import BudgetExceeded, ProviderError
 from augment.jobs.config import JobConfig
 from augment.jobs.rundir import RunDir
-from augment.pipeline._providers import ProviderPool
 from augment.providers.base import Usage
+from augment.providers.pool import ProviderPool
 from augment.splits import Split
 from augment.tasks import TASKS, JobContext, Task
 

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from augment.data.dataset import Dataset
 from augment.errors import ConfigError
+from augment.features import tfidf
 
 __all__ = ["item_text_matrix", "UserCandidates", "ItemCandidates"]
 
@@ -55,11 +55,9 @@ def item_text_matrix(dataset: Dataset, extra: Mapping[Any, Mapping[str, Any]] | 
         if extra and iid in extra:
             fields.update({f"x_{k}": v for k, v in extra[iid].items()})
         docs.append(_flatten(fields))
-    vec = TfidfVectorizer(max_features=max_features, sublinear_tf=True, min_df=1,
-                          token_pattern=r"(?u)\b\w[\w\-]*\b")
-    try:
-        m = vec.fit_transform(docs)
-    except ValueError:  # every document empty
+    m, names = tfidf(docs, "text", max_features=max_features, min_df=1,
+                     token_pattern=r"(?u)\b\w[\w\-]*\b")
+    if not names:  # every document empty
         m = sp.csr_matrix((len(docs), 1), dtype=np.float64)
     return normalize(m.tocsr())
 

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from augment.enrich import enrich
+from augment.enrich import enrich, export_enriched
 from augment.jobs import parse_job
-from augment.pipeline import export_enriched
 from augment.recommend import ALSRecommender
 from augment.tuning import EnrichmentChoice
 
@@ -50,7 +49,7 @@ def test_fixed_denoise_and_confidence_weights_reach_the_tuner(tuned):
 
 def test_the_chosen_model_is_the_exported_model(tuned, clustered_split, tmp_path):
     cfg, records, choice = tuned
-    export_enriched(cfg, clustered_split, records, choice, tmp_path)
+    export_enriched(clustered_split.train, records, choice, tmp_path, seed=cfg.split.seed)
     exported = pd.read_parquet(tmp_path / "interactions.parquet")
     data = enrich(clustered_split.train, choice.select(records), seed=cfg.split.seed,
                   **choice.enrich_options)
