@@ -109,18 +109,9 @@ class ALSRecommender:
     num_threads
         Threads of implicit's solver (1 = deterministic and polite on shared machines).
 
-    The defaults were chosen on the validation part of MovieLens ml-latest-small
-    (item-cold split, seed 0; recall@20 of warm items for ALS, of cold items for the
-    mapping) from factors 32-128, regularization 0.1-100, alpha 1-20, mapping penalty
-    0.1-10. With 0/1 weights the regularization is large relative to implicit's
-    default (0.01) because confidence is ``1 + alpha * weight``-scaled sums over
-    many items: smaller values overfit the ~40k training interactions.
-    ``prior_scale`` 2 was chosen on validation (item-cold seeds 0-2, simulated
-    pseudo-interactions with 25% noise; cold recall@20 over scales 0.5-4).
-    ``refit_scale`` 0.4 was chosen the same way (user-cold seeds 0-2, 25% noise, 5
-    rounds of 100 candidates): mean validation cold recall@20 0.3297 / 0.3331 /
-    0.3316 / 0.3264 for scales 1 / 0.4 / 0.2 / 0.1 — a small difference, within the
-    spread over seeds.
+    The defaults were chosen on validation data (how: CHANGELOG). With 0/1 weights
+    the regularization is large relative to implicit's default (0.01) because
+    confidence is ``1 + alpha * weight``-scaled sums over many items.
     """
 
     def __init__(self, factors: int = ALSConfig.factors,
