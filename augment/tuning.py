@@ -173,7 +173,8 @@ class EnrichConfig:
             return EnrichmentChoice.fixed(0.0, fixed_q, confidence_weights=self.confidence,
                                           chosen_by="unused")
         log.info("choosing the enrichment on the validation interactions")
-        grid = {} if self.denoise_quantile == "auto" else {"denoise_quantiles": (fixed_q,)}
+        grid: dict[str, Any] = ({} if self.denoise_quantile == "auto"
+                                else {"denoise_quantiles": (fixed_q,)})
         choice = choose_enrichment(split, records, seed=seed, als=als,
                                    confidence_weights=self.confidence, **grid)
         if choice.weight <= 0 and any(r.get("task") in _INTERACTIONS for r in records):

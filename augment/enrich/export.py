@@ -39,8 +39,8 @@ def export_enriched(train: Dataset, records: Sequence[Mapping[str, Any]],
     """Write ``train`` enriched with ``records`` as ``choice`` says, as Parquet for any trainer.
 
     The data is the data of the chosen model (:attr:`EnrichmentChoice.enrich_options`,
-    :meth:`EnrichmentChoice.select`). ``interactions.parquet`` (``source`` = observed / generated), and the item and
-    user features in long form (id, feature, value).
+    :meth:`EnrichmentChoice.select`): ``interactions.parquet`` (``source`` = observed /
+    generated), and the item and user features in long form (id, feature, value).
     """
     data = enrich(train, choice.select(records), seed=seed, **choice.enrich_options)
     names = data.feature_names or {}

@@ -34,7 +34,8 @@ def _flatten(fields: Mapping[str, Any]) -> str:
     for key, v in fields.items():
         if isinstance(v, (list, tuple)):
             # genre/tag tokens kept whole ("sci-fi" -> "genres_sci_fi") and as words
-            parts.extend(f"{key}_{str(x).lower().replace(' ', '_').replace('-', '_')} {x}" for x in v)
+            parts.extend(f"{key}_{str(x).lower().replace(' ', '_').replace('-', '_')} {x}"
+                         for x in v)
         elif v is not None:
             parts.append(str(v))
     return " ".join(parts)
