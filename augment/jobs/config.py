@@ -79,8 +79,9 @@ class TaskConfig:
 
     enabled: bool = False
     """Run this task (True when its table is in the job file, unless it says otherwise)."""
-    provider: Literal["local", "openai", "anthropic", "fake"] = "local"
-    """Provider name for ``augment.providers.get_provider`` (OpenAI-compatible = "openai")."""
+    provider: Literal["local", "openai", "openai-compatible", "anthropic", "fake"] = "local"
+    """Provider name for ``augment.providers.get_provider`` (``"openai-compatible"`` needs
+    ``base_url``; ``"fake"`` answers plausible schema-valid data offline, for dry runs)."""
     model: str | None = None
     """Model name; None = the provider's default."""
     base_url: str | None = None
@@ -136,6 +137,9 @@ class EngineSection:
     """Re-asks after an invalid answer."""
     timeout_s: float = 60.0
     """Per-call timeout in seconds."""
+    max_failure_rate: float = 0.2
+    """See ``augment.engine.EngineConfig.max_failure_rate``: above it a task ends
+    ``degraded`` (manifest status, report banner, CLI exit 3)."""
 
     def to_engine_config(self, *, progress: bool = True) -> Any:
         """An ``augment.engine.EngineConfig`` with these limits."""
@@ -146,7 +150,7 @@ class EngineSection:
                             tokens_per_minute=self.tokens_per_minute,
                             max_retries=self.max_retries, max_reasks=self.max_reasks,
                             timeout_s=self.timeout_s, max_cost_usd=self.max_cost_usd,
-                            progress=progress)
+                            max_failure_rate=self.max_failure_rate, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,9 @@ class EnrichConfig:
     confidence: dict[str, float] = field(
         default_factory=lambda: {"high": 1.0, "medium": 0.6, "low": 0.3})
     """Multiplier of the pseudo-interaction weight per confidence label."""
+    use_flagged: bool = False
+    """Use records that screening flagged (possible obeyed injection, repeated text,
+    sensitive tags removed) in enrichment. They are always kept and listed in the report."""
 
     def enrich_options(self, weight: float | None = None) -> dict[str, Any]:
         """Keyword arguments of ``augment.enrich.enrich`` (``weight`` overrides "auto")."""
@@ -292,7 +299,7 @@ _HASH_EXCLUDED = {
     ("name",), ("output",), ("data", "data_dir"),
     ("engine", "concurrency"), ("engine", "requests_per_minute"),
     ("engine", "tokens_per_minute"), ("engine", "max_cost_usd"), ("engine", "timeout_s"),
-    ("engine", "max_retries"),
+    ("engine", "max_retries"), ("engine", "max_failure_rate"),
 }
 
 
@@ -307,6 +314,8 @@ def job_hash(config: JobConfig) -> str:
     for task in data["tasks"].values():  # keys added later hash as before at their default
         if task.get("rounds") == 1:
             task.pop("rounds")
+    if data["enrich"].get("use_flagged") is False:
+        data["enrich"].pop("use_flagged")
     for path in _HASH_EXCLUDED:
         node = data
         for key in path[:-1]:

@@ -22,9 +22,11 @@ from augment.pipeline._providers import ProviderPool
 from augment.providers.base import Usage
 from augment.splits import Split
 from augment.tasks.item_attributes import attributes_frame, split_batch_records
+from augment.tasks.screening import screen_records
 from augment.tasks.user_profiles import profiles_frame
 
-__all__ = ["Generated", "generate", "DESCRIPTIONS", "PROVIDER_REASONS"]
+__all__ = ["Generated", "generate", "DESCRIPTIONS", "PROVIDER_REASONS", "catalog_texts",
+           "degraded_reason"]
 
 log = logging.getLogger("augment.pipeline")
 
@@ -42,6 +44,9 @@ class Generated:
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: int = 0
     spent_usd: float = 0.0
+    degraded: dict[str, str] = field(default_factory=dict)
+    """Tasks whose failure rate passed ``engine.max_failure_rate`` (or that gave no
+    record), with the reason."""
 
     def all_records(self) -> list[dict[str, Any]]:
         return [r for rows in self.records.values() for r in rows]
@@ -88,6 +93,7 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
     provider. Both leave finished rows in the store for the rerun.
     """
     done = Generated()
+    texts = catalog_texts(split)
     store = Store(run.engine_store)
     budget = cfg.engine.max_cost_usd
     try:
@@ -112,6 +118,8 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
             if name == "item_attributes":
                 records, bad = split_batch_records(records)
                 failures += bad
+            screened = screen_records(records, input_texts=texts)
+            records, failures = screened.records, failures + screened.failures
             rows = result.records + result.failures
             usage = _usage_of(rows)
             entry = run.save_task(name, result, records=records, failures=failures, usage=usage,
@@ -119,6 +127,10 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
             done.records[name] = records
             done.calls += result.n_calls
             done.spent_usd += result.cost_usd
+            why = degraded_reason(len(records), len(failures), cfg.engine.max_failure_rate)
+            if why:
+                done.degraded[name] = why
+                log.warning("%s: degraded: %s", DESCRIPTIONS[name], why)
             log.info("%s: %d records, %d failures (%d calls, %d from the store)",
                      DESCRIPTIONS[name], entry["records"], entry["failures"], result.n_calls,
                      result.n_cached)
@@ -126,6 +138,28 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
     finally:
         store.close()
     return done
+
+
+def catalog_texts(split: Split) -> list[str]:
+    """Every text cell of the catalog (what prompts quote; screened records must not echo
+    its instruction-like spans)."""
+    items = split.dataset.items
+    cols = [c for c in items.columns if items[c].dtype == object or str(items[c].dtype) == "str"]
+    return [v for c in cols for v in items[c].tolist() if isinstance(v, str)]
+
+
+def degraded_reason(n_records: int, n_failures: int, max_failure_rate: float) -> str | None:
+    """Why a task with these counts is degraded (None when it is not): no record at all,
+    or a failure rate above ``max_failure_rate``."""
+    total = n_records + n_failures
+    if n_records == 0:
+        return (f"0 records from {n_failures} targets" if total
+                else "0 records: the task had nothing to generate")
+    rate = n_failures / total
+    if rate > max_failure_rate:
+        return (f"{n_failures} of {total} targets failed ({rate:.0%}), above "
+                f"engine.max_failure_rate = {max_failure_rate:g}")
+    return None
 
 
 def _engine(cfg: JobConfig, provider: Any, store: Store, progress: bool, budget: float | None,

@@ -28,7 +28,7 @@ from augment.errors import DataError, SchemaError
 from augment.providers.base import Request, canonical_json
 from augment.schemas import check_schema, load_schema, validate
 from augment.schemas import schema_id as _schema_id
-from augment.tasks.redaction import redact
+from augment.tasks.redaction import redact, redacted_kinds
 
 __all__ = [
     "Task",
@@ -203,13 +203,17 @@ def item_texts(items: pd.DataFrame, *, columns: Sequence[str] | None = None,
 def make_item(*, key: str, system: str, user: str, schema: Mapping[str, Any], schema_name: str,
               prompt_version: str, check: Any, meta: Mapping[str, Any],
               params: Mapping[str, Any] | None = None) -> WorkItem:
-    """A WorkItem with the usual two messages and ``prompt_version`` in ``meta``."""
+    """A WorkItem with the usual two messages and ``prompt_version`` in ``meta``; when
+    personal data was redacted from the message, ``meta["redacted"]`` lists its kinds
+    (so the record's provenance says so)."""
     request = Request(messages=({"role": "system", "content": system},
                                 {"role": "user", "content": user}),
                       schema=dict(schema), schema_name=schema_name,
                       params=dict(params or {}), prompt_version=prompt_version)
+    kinds = redacted_kinds(user)
+    extra = {"redacted": kinds} if kinds else {}
     return WorkItem(key=key, request=request, check=check,
-                    meta={**meta, "prompt_version": prompt_version})
+                    meta={**meta, "prompt_version": prompt_version, **extra})
 
 
 def describe_fields(schema: Mapping[str, Any]) -> str:
