@@ -9,6 +9,7 @@ rows from the store (no provider call) and only asks for the rest.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,7 +26,7 @@ from augment.tasks.item_attributes import attributes_frame, split_batch_records
 from augment.tasks.screening import screen_records
 from augment.tasks.user_profiles import profiles_frame
 
-__all__ = ["Generated", "generate", "DESCRIPTIONS", "PROVIDER_REASONS", "catalog_texts",
+__all__ = ["Generated", "generate", "DESCRIPTIONS", "PROVIDER_REASONS", "RecordInputs",
            "degraded_reason"]
 
 log = logging.getLogger("augment.pipeline")
@@ -93,7 +94,7 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
     provider. Both leave finished rows in the store for the rerun.
     """
     done = Generated()
-    texts = catalog_texts(split)
+    inputs = RecordInputs(split)
     store = Store(run.engine_store)
     budget = cfg.engine.max_cost_usd
     try:
@@ -118,7 +119,7 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
             if name == "item_attributes":
                 records, bad = split_batch_records(records)
                 failures += bad
-            screened = screen_records(records, input_texts=texts)
+            screened = screen_records(records, input_of=inputs)
             records, failures = screened.records, failures + screened.failures
             rows = result.records + result.failures
             usage = _usage_of(rows)
@@ -140,12 +141,25 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
     return done
 
 
-def catalog_texts(split: Split) -> list[str]:
-    """Every text cell of the catalog (what prompts quote; screened records must not echo
-    its instruction-like spans)."""
-    items = split.dataset.items
-    cols = [c for c in items.columns if items[c].dtype == object or str(items[c].dtype) == "str"]
-    return [v for c in cols for v in items[c].tolist() if isinstance(v, str)]
+class RecordInputs:
+    """``inputs(record) -> str``: the catalog text a record's request was built from (its
+    item's text, or the text of its user's training items), for screening."""
+
+    def __init__(self, split: Split) -> None:
+        items = split.dataset.items
+        cols = [c for c in items.columns if c != "item_id"
+                and (items[c].dtype == object or str(items[c].dtype) == "str")]
+        self._items = {iid: " ".join(str(v) for v in vals if isinstance(v, str))
+                       for iid, *vals in items[["item_id", *cols]].itertuples(index=False)}
+        self._inter = split.train.interactions
+
+    def __call__(self, record: Mapping[str, Any]) -> str:
+        if "item_id" in record:
+            return self._items.get(record["item_id"], "")
+        if "user_id" in record:
+            mine = self._inter.loc[self._inter["user_id"] == record["user_id"], "item_id"]
+            return " ".join(self._items.get(i, "") for i in mine.head(200))
+        return ""
 
 
 def degraded_reason(n_records: int, n_failures: int, max_failure_rate: float) -> str | None:
