@@ -34,6 +34,8 @@ def find_table(folder: Path, stem: str, *, required: bool = True) -> Path | None
         path = folder / f"{stem}{suffix}"
         if path.is_file():
             return path
+        if path.is_dir():
+            raise DataError("is a folder, not a file; put the table file here", file=str(path))
     if required:
         raise DataError(f"no {stem}.csv or {stem}.parquet in this folder; add one "
                         f"(columns: see augment.data.load_dataset)", file=str(folder))
@@ -157,6 +159,7 @@ def check_unique(df: pd.DataFrame, columns: Sequence[str], *, file: str) -> None
         first = df.duplicated(subset=list(columns), keep=False).to_numpy()
         mask = first & (df[list(columns)] == pd.Series(key, index=list(columns))).all(axis=1)
         j = int(np.flatnonzero(mask.to_numpy())[0])
-        raise DataError(f"duplicate {'/'.join(columns)} {show_value(key)} (first at row {j + 1}, "
+        shown = show_value(key[0] if len(key) == 1 else key)
+        raise DataError(f"duplicate {'/'.join(columns)} {shown} (first at row {j + 1}, "
                         f"{int(dup.sum())} duplicate rows); aggregate or drop duplicates",
                         file=file, row=i + 1, column=columns[-1])

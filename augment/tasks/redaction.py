@@ -81,6 +81,10 @@ def normalize_text(text: str) -> str:
                    if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
 
 
+def _is_phone(match: str) -> bool:
+    return sum(ch.isdigit() for ch in match) >= 9
+
+
 @dataclass(frozen=True)
 class Redactor:
     """Replace personal data with placeholders; counts what it replaced.

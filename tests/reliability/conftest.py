@@ -55,3 +55,18 @@ def truth_fake_empty(monkeypatch, small_data):
     monkeypatch.setattr(TruthFake, "instances", [])
     monkeypatch.setitem(registry.PROVIDERS, "fake", ("pipeline_fakes", "EmptyProfiles"))
     return EmptyProfiles
+
+
+@pytest.fixture
+def truth_fake(monkeypatch, small_data):
+    """Make provider "fake" in job files a TruthFake answering from ``small_data``."""
+    from pipeline_fakes import TruthFake
+
+    from augment.providers import registry
+
+    monkeypatch.setattr(TruthFake, "folder", small_data)
+    monkeypatch.setattr(TruthFake, "instances", [])
+    monkeypatch.setattr(TruthFake, "interrupt_at", None)
+    monkeypatch.setattr(TruthFake, "received", 0)
+    monkeypatch.setitem(registry.PROVIDERS, "fake", ("pipeline_fakes", "TruthFake"))
+    return TruthFake
