@@ -252,6 +252,10 @@ class JobConfig:
             if task != "pseudo_interactions" and raw.get("rounds", 1) != 1:
                 raise ConfigError(f"tasks.{task}.rounds: only pseudo_interactions runs in "
                                   "rounds; remove the key", key=f"tasks.{task}.rounds")
+            if (raw.get("enabled") and raw.get("provider") == "openai-compatible"
+                    and not raw.get("base_url")):
+                raise ConfigError("provider 'openai-compatible' needs base_url, e.g. "
+                                  '"http://localhost:8000/v1"', key=f"tasks.{task}.base_url")
             params = GenerationParams(**raw.pop("params", {}))
             tasks[task] = dataclasses.replace(getattr(defaults, task), params=params, **raw)
         enrich = dict(data.get("enrich", {}))

@@ -28,8 +28,9 @@ class Fault:
 
     kinds: ``"status"`` (an HTTP error, e.g. 429 with Retry-After, 500, 529),
     ``"slow"`` (sleep ``delay`` seconds, then answer: past a client timeout),
-    ``"drop"`` (close the connection without a response) and ``"truncated"``
-    (a 200 whose body is cut short of its Content-Length).
+    ``"drop"`` (close the connection without a response), ``"truncated"``
+    (a 200 whose body is cut short of its Content-Length) and ``"length"`` (a complete
+    200 whose answer was cut by the token cap: half the JSON, ``finish_reason`` length).
     """
 
     kind: str
@@ -70,6 +71,11 @@ class Fault:
     def drop(cls) -> Fault:
         """Close the connection without answering."""
         return cls("drop")
+
+    @classmethod
+    def length(cls) -> Fault:
+        """A 200 whose answer stops at the token cap (``finish_reason = "length"``)."""
+        return cls("length")
 
     @classmethod
     def truncated(cls) -> Fault:
@@ -180,8 +186,8 @@ class LoopbackServer:
         """The JSON Schema the request asks for."""
         raise NotImplementedError
 
-    def render(self, body: dict[str, Any], answer: Any) -> dict[str, Any]:
-        """The success body for ``answer``."""
+    def render(self, body: dict[str, Any], answer: Any, finish: str = "stop") -> dict[str, Any]:
+        """The success body for ``answer`` (``finish = "length"``: cut by the token cap)."""
         raise NotImplementedError
 
     def render_error(self, fault: Fault) -> dict[str, Any]:
@@ -277,6 +283,11 @@ class LoopbackServer:
                 h.close_connection = True
                 with contextlib.suppress(OSError):
                     h.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if action.kind == "length":
+                text = json.dumps(self.default_answer(body))
+                self._send(h, 200, self.render(body, text[: len(text) // 2], finish="length"),
+                           self.extra_headers())
                 return
             if action.kind == "slow":
                 time.sleep(action.delay)

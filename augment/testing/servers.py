@@ -46,14 +46,14 @@ class OpenAIServer(LoopbackServer):
         rf = body.get("response_format") or {}
         return (rf.get("json_schema") or {}).get("schema") or {"type": "object"}
 
-    def render(self, body: dict[str, Any], answer: Any) -> dict[str, Any]:
+    def render(self, body: dict[str, Any], answer: Any, finish: str = "stop") -> dict[str, Any]:
         text = _text(answer)
         n_in = _approx_tokens(body)
         n_out = len(text) // 4 + 1
         return {
             "id": f"chatcmpl-{next(_ids)}", "object": "chat.completion",
             "created": int(time.time()), "model": body.get("model", "unknown"),
-            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+            "choices": [{"index": 0, "finish_reason": finish, "logprobs": None,
                          "message": {"role": "assistant", "content": text, "refusal": None}}],
             "usage": {"prompt_tokens": n_in, "completion_tokens": n_out,
                       "total_tokens": n_in + n_out,
@@ -86,7 +86,7 @@ class AnthropicServer(LoopbackServer):
         tools = body.get("tools") or [{}]
         return tools[0].get("input_schema") or {"type": "object"}
 
-    def render(self, body: dict[str, Any], answer: Any) -> dict[str, Any]:
+    def render(self, body: dict[str, Any], answer: Any, finish: str = "stop") -> dict[str, Any]:
         value = answer
         if isinstance(answer, str):
             try:
@@ -100,7 +100,7 @@ class AnthropicServer(LoopbackServer):
             stop = "tool_use"
         else:
             content = [{"type": "text", "text": _text(answer)}]
-            stop = "end_turn"
+            stop = "max_tokens" if finish == "length" else "end_turn"
         return {
             "id": f"msg_{next(_ids)}", "type": "message", "role": "assistant",
             "model": body.get("model", "unknown"), "content": content, "stop_reason": stop,
