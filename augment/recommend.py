@@ -34,8 +34,8 @@ from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
 from augment.data.dataset import Dataset
-from augment.data.vocab import Vocabulary
 from augment.data.tables import MAX_ABS_WEIGHT
+from augment.data.vocab import Vocabulary
 from augment.errors import ConfigError, DataError
 
 __all__ = ["ALSRecommender", "solve_with_prior"]

@@ -81,7 +81,7 @@ def _write(folder: Path, files: dict[str, Any]) -> Path:
 def _data(work: Path, name: str) -> Path:
     files = {"interactions.csv": GOOD_INTER, "items.csv": GOOD_ITEMS}
     defect = DATA_DEFECTS[name]
-    if "interactions.parquet" in defect or "no-interactions" == name or "interactions.csv/" in defect:
+    if name == "no-interactions" or {"interactions.parquet", "interactions.csv/"} & set(defect):
         files.pop("interactions.csv")
     files.update(defect)
     return _write(work / "data" / name, files)

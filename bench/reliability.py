@@ -12,7 +12,8 @@
     uninterrupted run's (``identical``). ``paid_twice`` counts request bodies the server
     answered more than once; ``in_flight`` sums, over the kills, the requests received by
     the server whose completion was not in the run's store after the kill (the most a
-    rerun can have to pay again).
+    rerun can have to pay again). Eight of the ten kill moments fall in the window in
+    which the uninterrupted run sent its requests, two in the stages after it.
 (c) **bad inputs**: >= 60 broken files, jobs, run folders, schemas and records given to
     ``evaluate``, ``run``, ``estimate``, ``validate`` and ``report``; each must end with a
     documented exit code (1, 2 or 3), at most one error line, no traceback, and leave no
@@ -118,6 +119,8 @@ class _CountingServer:
 
         outer = self
         self.bodies: list[str] = []
+        self.times: list[float] = []
+        """``time.perf_counter()`` of each request received."""
 
         class Server(OpenAIServer):
             def _handle(self, h):  # noqa: ANN001 - http.server handler
@@ -126,6 +129,7 @@ class _CountingServer:
             def _next_action(self, body):  # noqa: ANN001
                 with outer_lock:
                     outer.bodies.append(json.dumps(body.get("messages"), sort_keys=True))
+                    outer.times.append(time.perf_counter())
                 return super()._next_action(body)
 
         import threading
@@ -206,19 +210,23 @@ def kills(n: int, seed: int, work: Path) -> dict[str, Any]:
 
     rng = random.Random(seed)
     data = write_dataset(work / "data", n_users=80, n_items=120, per_user=12)
-    with _CountingServer(latency=0.03) as srv:
+    with _CountingServer(latency=0.15) as srv:
         job = _job(work, data, srv.server.base_url)
         start = time.perf_counter()
         ref = _run(job, work / "reference")
         ref.wait(timeout=600)
         duration = time.perf_counter() - start
         reference = _records(work / "reference")
+        # kill moments: most while requests are in flight, the rest in the later stages
+        first, last = srv.times[0] - start, srv.times[-1] - start
+        moments = [rng.uniform(first, last) for _ in range(n - n // 5)]
+        moments += [rng.uniform(last, 0.9 * duration) for _ in range(n // 5)]
         identical = paid_twice = in_flight = 0
-        for k in range(n):
+        for k, moment in enumerate(moments):
             out = work / f"killed-{k}"
             before = len(srv.bodies)
             proc = _run(job, out)
-            time.sleep(rng.uniform(0.5, max(1.0, 0.8 * duration)))
+            time.sleep(moment)
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             time.sleep(0.1)  # let the server finish requests the dead client sent
@@ -230,7 +238,9 @@ def kills(n: int, seed: int, work: Path) -> dict[str, Any]:
             paid_twice += len(bodies) - len(set(bodies))
             identical += int(_records(out) == reference and rerun.returncode == 0)
     return {"n": n, "identical": identical, "paid_twice": paid_twice, "in_flight": in_flight,
-            "reference_s": round(duration, 1)}
+            "reference_s": round(duration, 1), "generation_window_s": [round(first, 1),
+                                                                     round(last, 1)],
+            "kill_moments_s": [round(m, 2) for m in moments]}
 
 
 # -- (c) bad inputs, (d) hypothesis ------------------------------------------------------------
