@@ -104,6 +104,13 @@ class ALSRecommender:
     spread over seeds.
     """
 
+    # fitted state: set by fit(), never None after it (see is_trained)
+    user_vocab: Vocabulary
+    item_vocab: Vocabulary
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    _seen: sp.csr_matrix
+
     def __init__(self, factors: int = 64, regularization: float = 50.0, iterations: int = 15,
                  alpha: float = 10.0, seed: int = 0, *, cold_items: ColdItems = "mapping",
                  mapping_regularization: float = 1.0, generated_items: GeneratedItems = "prior",
@@ -133,14 +140,9 @@ class ALSRecommender:
         self.prior_scale = prior_scale
         self.refit_scale = refit_scale
         self.num_threads = num_threads
-        self.user_vocab: Vocabulary | None = None
-        self.item_vocab: Vocabulary | None = None
-        self.user_factors: np.ndarray | None = None
-        self.item_factors: np.ndarray | None = None
         self.mapped_items: np.ndarray = np.zeros(0, dtype=np.int64)
         self.prior_items: np.ndarray = np.zeros(0, dtype=np.int64)
         self.refit_users: np.ndarray = np.zeros(0, dtype=np.int64)
-        self._seen: sp.csr_matrix | None = None
 
     def __repr__(self) -> str:
         return (f"ALSRecommender(factors={self.factors}, regularization={self.regularization}, "
@@ -259,8 +261,12 @@ class ALSRecommender:
             ridge.fit(features[train], items[train])
             return ridge.predict(features[targets]).astype(np.float32)
 
+    def is_trained(self) -> bool:
+        """True once :meth:`fit` has run."""
+        return hasattr(self, "user_factors")
+
     def _check_fitted(self) -> None:
-        if self.user_factors is None:
+        if not self.is_trained():
             raise ConfigError("the model is not fitted; call fit(dataset) first")
 
     def score(self, user_ids: Iterable[object], item_ids: Iterable[object] | None = None

@@ -58,12 +58,13 @@ def _env() -> dict[str, str]:
 # -- (a) faults --------------------------------------------------------------------------------
 def _faulty(rate: float, seed: int):
     """``fn(body)`` answering valid data, or (with probability ``rate``) a fault."""
-    from augment.testing import Fault
+    from augment.testing._http import Fault, Reply
 
     rng = random.Random(seed)
+    cut = json.dumps({"genres": ["drama"], "summary": "An answer cut by the token cap"})[:30]
     kinds = [lambda: Fault.rate_limit(0.01), lambda: Fault.server_error(500),
              lambda: Fault.overloaded(), Fault.drop, Fault.truncated,
-             lambda: {"bad": "schema-invalid"}, Fault.length]
+             lambda: {"bad": "schema-invalid"}, lambda: Reply(cut, cut_off=True)]
     state = {"n": 0, "faults": 0}
 
     def fn(body: dict[str, Any]) -> Any:

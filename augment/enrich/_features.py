@@ -80,7 +80,8 @@ def combine_blocks(blocks: Iterable[tuple[sp.csr_matrix, list[str]]], n_rows: in
     return sp.hstack(mats, format="csr", dtype=np.float32), names
 
 
-def _aligned(frame: pd.DataFrame, id_col: str, vocab: Vocabulary) -> tuple[pd.DataFrame, np.ndarray]:
+def _aligned(frame: pd.DataFrame, id_col: str, vocab: Vocabulary
+             ) -> tuple[pd.DataFrame, np.ndarray]:
     rows = vocab.index(frame[id_col])
     keep = rows >= 0
     return frame[keep].reset_index(drop=True), rows[keep]

@@ -32,7 +32,7 @@ import shutil
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from augment.errors import ConfigError, clip
 from augment.jobs._files import (
@@ -279,7 +279,7 @@ class RunDir:
             self.start()
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if exc_type is None:
             if self.status == "running":
                 self.complete()

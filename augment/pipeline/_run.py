@@ -6,22 +6,19 @@ import dataclasses
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 from augment.jobs.config import JobConfig, OutputConfig
 from augment.jobs.rundir import RunDir
 from augment.pipeline._data import data_counts, load_job_data, split_job_data
 from augment.pipeline._diagnostics import popularity_diagnostics, pseudo_diagnostics
-from augment.pipeline._evaluate import (
-    EnrichmentChoice,
-    choose_weight,
-    evaluate_job,
-    export_enriched,
-)
+from augment.pipeline._evaluate import choose_enrichment_for_job, evaluate_job, export_enriched
 from augment.pipeline._fallback import without_failing_tasks
 from augment.pipeline._generate import generate
 from augment.pipeline._providers import ProviderFactory, ProviderPool
 from augment.report import write_report
 from augment.tasks.screening import usable_for_enrichment
+from augment.tasks.registry import produced_by
 
 __all__ = ["run_job", "with_output"]
 
@@ -81,8 +78,8 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         records = usable_for_enrichment(generated.all_records(),
                                         use_flagged=cfg.enrich.use_flagged)
 
-        def downstream(recs: list[dict]) -> tuple[EnrichmentChoice, dict, dict]:
-            choice = choose_weight(cfg, sp, recs)
+        def downstream(recs: list[dict]) -> tuple[Any, dict, dict]:
+            choice = choose_enrichment_for_job(cfg, sp, recs)
             log.info("enrichment: weight %s, denoise quantile %s (%s)", choice.weight,
                      choice.denoise_quantile, choice.chosen_by)
             metrics = evaluate_job(cfg, sp, recs, choice)
@@ -90,18 +87,18 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
             return choice, metrics, export_enriched(cfg, sp, recs, choice, run.enriched_dir)
 
         (choice, metrics, enriched), dropped = without_failing_tasks(downstream, records, run)
-        for task, why in dropped.items():
-            generated.degraded[task] = why
+        generated.degraded.update(dropped)
         run.write_metrics(metrics)
-        diagnostics: dict = {"enrichment": choice.as_dict()}
-        pseudo = generated.records.get("pseudo_interactions") or []
-        if pseudo:
-            diagnostics["pseudo_interactions"] = pseudo_diagnostics(pseudo)
-            popularity = popularity_diagnostics(sp, pseudo)
-            if popularity:
-                diagnostics["popularity"] = popularity
+        diagnostics: dict = {"enrichment": choice.to_dict()}
+        for name in sorted(produced_by("interactions")):  # generated interactions
+            pseudo = generated.records.get(name) or []
+            if pseudo:
+                diagnostics[name] = pseudo_diagnostics(pseudo)
+                popularity = popularity_diagnostics(sp, pseudo)
+                if popularity:
+                    diagnostics["popularity"] = popularity
         run.write_diagnostics(diagnostics)
-        run.update(enrichment=choice.as_dict(), enriched=enriched,
+        run.update(enrichment=choice.to_dict(), enriched=enriched,
                    provider_calls=generated.calls,
                    duration_s=round(time.perf_counter() - start, 1))
         if generated.degraded:

@@ -5,6 +5,7 @@ Ships in the package so users can test their own tasks without a network or a ke
     fake = FakeProvider(fn=lambda req: {"genres": ["Drama"]})
     fake.enqueue('{"bad": 1}')            # queued answers are served first
     fake.enqueue(TransientProviderError("429", retry_after=0.01))
+    fake.enqueue(Completion('{"genres": ["Dr', truncated=True))   # served as is
     ...
     fake.history                          # every Request it received, in order
 """
@@ -21,8 +22,9 @@ from augment.providers.base import Completion, Request, Usage
 
 __all__ = ["FakeProvider", "Answer"]
 
-Answer = str | dict | list | Exception
-"""What a script gives: answer text, a JSON value (dumped to text), or an exception to raise."""
+Answer = str | dict | list | Exception | Completion
+"""What a script gives: answer text, a JSON value (dumped to text), an exception to raise,
+or a whole :class:`Completion` (served as is: its usage, its ``truncated`` flag)."""
 
 
 class FakeProvider:
@@ -56,7 +58,7 @@ class FakeProvider:
         self._queue: deque[Answer] = deque(responses or [])
 
     def enqueue(self, answer: Answer) -> FakeProvider:
-        """Queue one answer (text, JSON value or exception to raise); returns self."""
+        """Queue one answer (text, JSON value, exception to raise or Completion); returns self."""
         self._queue.append(answer)
         return self
 
@@ -81,6 +83,8 @@ class FakeProvider:
                                       seed=self.seed)
         if isinstance(answer, BaseException):
             raise answer
+        if isinstance(answer, Completion):
+            return answer
         text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
         usage = self.usage or Usage(
             input_tokens=sum(len(m.get("content", "")) for m in request.messages) // 4 + 1,

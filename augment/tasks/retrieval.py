@@ -34,7 +34,8 @@ def _flatten(fields: Mapping[str, Any]) -> str:
     for key, v in fields.items():
         if isinstance(v, (list, tuple)):
             # genre/tag tokens kept whole ("sci-fi" -> "genres_sci_fi") and as words
-            parts.extend(f"{key}_{str(x).lower().replace(' ', '_').replace('-', '_')} {x}" for x in v)
+            parts.extend(f"{key}_{str(x).lower().replace(' ', '_').replace('-', '_')} {x}"
+                         for x in v)
         elif v is not None:
             parts.append(str(v))
     return " ".join(parts)
@@ -46,7 +47,7 @@ def item_text_matrix(dataset: Dataset, extra: Mapping[Any, Mapping[str, Any]] | 
 
     ``extra`` adds fields per item id (e.g. generated attributes) to its text.
     """
-    from augment.tasks.base import item_texts
+    from augment.tasks.prompts import item_texts
 
     texts = item_texts(dataset.items)
     docs = []

@@ -2,7 +2,8 @@
 
 The server listens on 127.0.0.1 on an ephemeral port, in a background thread,
 one thread per connection. Each request gets the next scripted action (or
-``fn(request_json)`` when the queue is empty): an answer, or a :class:`Fault`.
+``fn(request_json)`` when the queue is empty): an answer, a :class:`Reply` (an answer
+with the usage to report, or cut at max_tokens), or a :class:`Fault`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["Fault", "LoopbackServer", "minimal_instance"]
+from augment.providers.base import Usage
+
+__all__ = ["Fault", "Reply", "LoopbackServer", "minimal_instance"]
 
 
 @dataclass(frozen=True)
@@ -28,9 +31,8 @@ class Fault:
 
     kinds: ``"status"`` (an HTTP error, e.g. 429 with Retry-After, 500, 529),
     ``"slow"`` (sleep ``delay`` seconds, then answer: past a client timeout),
-    ``"drop"`` (close the connection without a response), ``"truncated"``
-    (a 200 whose body is cut short of its Content-Length) and ``"length"`` (a complete
-    200 whose answer was cut by the token cap: half the JSON, ``finish_reason`` length).
+    ``"drop"`` (close the connection without a response) and ``"truncated"``
+    (a 200 whose body is cut short of its Content-Length).
     """
 
     kind: str
@@ -73,14 +75,24 @@ class Fault:
         return cls("drop")
 
     @classmethod
-    def length(cls) -> Fault:
-        """A 200 whose answer stops at the token cap (``finish_reason = "length"``)."""
-        return cls("length")
-
-    @classmethod
     def truncated(cls) -> Fault:
         """Send a 200 whose body stops before its declared length."""
         return cls("truncated")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer with its wire details.
+
+    ``usage`` is what the server reports, in augment's terms (input tokens include the
+    cached ones); None estimates it from the text. ``cut_off`` answers as a model that hit
+    ``max_tokens``: OpenAI's ``finish_reason: "length"``, Anthropic's
+    ``stop_reason: "max_tokens"`` (give the partial text as ``answer``).
+    """
+
+    answer: Any
+    usage: Usage | None = None
+    cut_off: bool = False
 
 
 def minimal_instance(schema: dict[str, Any]) -> Any:
@@ -186,8 +198,9 @@ class LoopbackServer:
         """The JSON Schema the request asks for."""
         raise NotImplementedError
 
-    def render(self, body: dict[str, Any], answer: Any, finish: str = "stop") -> dict[str, Any]:
-        """The success body for ``answer`` (``finish = "length"``: cut by the token cap)."""
+    def render(self, body: dict[str, Any], answer: Any, *, usage: Usage | None = None,
+               cut_off: bool = False) -> dict[str, Any]:
+        """The success body for ``answer`` (``usage`` and ``cut_off`` as in :class:`Reply`)."""
         raise NotImplementedError
 
     def render_error(self, fault: Fault) -> dict[str, Any]:
@@ -273,7 +286,8 @@ class LoopbackServer:
                     h.connection.shutdown(socket.SHUT_RDWR)
                 return
             if action.kind == "truncated":
-                data = json.dumps(self.render(body, minimal_instance(self.schema_of(body)))).encode()
+                answer = minimal_instance(self.schema_of(body))
+                data = json.dumps(self.render(body, answer)).encode()
                 h.send_response(200)
                 h.send_header("content-type", "application/json")
                 h.send_header("content-length", str(len(data)))
@@ -284,20 +298,17 @@ class LoopbackServer:
                 with contextlib.suppress(OSError):
                     h.connection.shutdown(socket.SHUT_RDWR)
                 return
-            if action.kind == "length":
-                text = json.dumps(self.default_answer(body))
-                self._send(h, 200, self.render(body, text[: len(text) // 2], finish="length"),
-                           self.extra_headers())
-                return
             if action.kind == "slow":
                 time.sleep(action.delay)
                 answer = action.answer if action.answer is not None else self._next_action(body)
                 if isinstance(answer, Fault):  # keep it simple: a slow fault then answers
                     answer = self.default_answer(body)
-                self._send(h, 200, self.render(body, answer), self.extra_headers())
-                return
-            raise ValueError(f"unknown fault kind {action.kind!r}")
-        self._send(h, 200, self.render(body, action), self.extra_headers())
+                action = answer
+            else:
+                raise ValueError(f"unknown fault kind {action.kind!r}")
+        reply = action if isinstance(action, Reply) else Reply(action)
+        self._send(h, 200, self.render(body, reply.answer, usage=reply.usage,
+                                       cut_off=reply.cut_off), self.extra_headers())
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, status: int, payload: dict[str, Any],

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _pipeline_items(data):
     from augment.pipeline import load_job_data, split_job_data
-    from augment.pipeline._plan import build_task
+    from augment.pipeline._generate import build_task
 
     cfg = parse_job(write_job(data.parent, data).read_text())
     sp = split_job_data(load_job_data(cfg.data), cfg.split)
