@@ -83,6 +83,11 @@ class EngineConfig:
     """Hard budget: scheduling stops before the next request could exceed it."""
     progress: bool = True
     """Show a progress bar (terminal or notebook)."""
+    max_failure_rate: float = 0.2
+    """Share of a task's targets that may fail (validation, provider, unusable) before the
+    task, and the run, end ``degraded`` (exit code 3 from the CLI). A task that gives no
+    record at all is always degraded. The engine itself does not stop at this rate; the
+    pipeline judges each task when it finishes."""
 
 
 @dataclass
