@@ -8,6 +8,7 @@ messages only.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 __all__ = [
@@ -48,10 +49,8 @@ def show_value(value: Any, limit: int = MESSAGE_VALUE_CHARS) -> str:
         inner = ", ".join(show_value(v, limit) for v in value)
         return clip(f"({inner})", limit)
     if hasattr(value, "item") and not isinstance(value, str | bytes):
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             value = value.item()
-        except (TypeError, ValueError):
-            pass
     return clip(repr(value), limit)
 
 

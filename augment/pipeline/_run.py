@@ -17,8 +17,8 @@ from augment.pipeline._fallback import without_failing_tasks
 from augment.pipeline._generate import generate
 from augment.pipeline._providers import ProviderFactory, ProviderPool
 from augment.report import write_report
-from augment.tasks.screening import usable_for_enrichment
 from augment.tasks.registry import produced_by
+from augment.tasks.screening import usable_for_enrichment
 
 __all__ = ["run_job", "with_output"]
 

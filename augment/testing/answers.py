@@ -17,6 +17,7 @@ import hashlib
 import json
 import random
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["plausible_answer", "request_text"]
@@ -28,7 +29,7 @@ _SKIP = {"item_id", "user_id", "title", "genres", "tags", "summary", "descriptio
          "false", "listed"}
 
 
-def request_text(messages: list[dict[str, Any]]) -> str:
+def request_text(messages: Sequence[Mapping[str, Any]]) -> str:
     """The text of the user messages of a chat request (where the data block is)."""
     out = []
     for m in messages:
@@ -127,12 +128,12 @@ class _Builder:
                 ids = self._fresh(enum, hi)
             else:
                 ids = self._fresh(enum, max(lo, min(hi, max(1, len(enum) // 4))))
-            out = []
+            entries = []
             for i in ids:
                 entry = self.value(item, "")
                 entry[field] = i
-                out.append(entry)
-            return out
+                entries.append(entry)
+            return entries
         if "enum" in item:
             want = max(lo, min(hi, 1 + self.rng.randrange(2)))
             return self._fresh(list(item["enum"]), want)
