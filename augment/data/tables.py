@@ -133,8 +133,8 @@ def check_numeric(df: pd.DataFrame, column: str, *, file: str) -> pd.Series:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(f"value {show_value(df[column].iloc[i])} is not a number "
-                        f"({int(bad.sum())} such rows); use numeric values", file=file,
-                        row=i + 1, column=column)
+                        f"({int(bad.sum())} such rows); use numeric values",
+                        file=file, row=i + 1, column=column)
     return values
 
 

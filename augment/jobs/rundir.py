@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from augment.errors import ConfigError, clip
-from augment.jobs._files import (
+from augment.files import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,

@@ -18,8 +18,8 @@ from augment.engine.store import Store
 from augment.errors import BudgetExceeded, ProviderError
 from augment.jobs.config import JobConfig
 from augment.jobs.rundir import RunDir
-from augment.pipeline._providers import ProviderPool
 from augment.providers.base import Usage
+from augment.providers.pool import ProviderPool
 from augment.splits import Split
 from augment.tasks import TASKS, JobContext, Task
 from augment.tasks.screening import screen_records
@@ -173,7 +173,7 @@ def degraded_reason(n_records: int, n_failures: int, max_failure_rate: float) ->
 
 def _engine(cfg: JobConfig, provider: Any, store: Store, progress: bool, budget: float | None,
             spent: float) -> Engine:
-    engine_cfg = cfg.engine.to_engine_config(progress=progress)
+    engine_cfg = replace(cfg.engine, progress=progress)
     if budget is not None:
         engine_cfg = replace(engine_cfg, max_cost_usd=max(0.0, budget - spent))
     return Engine(provider, engine_cfg, store=store)

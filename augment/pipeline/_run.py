@@ -8,14 +8,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from augment.diagnostics import popularity_diagnostics, pseudo_diagnostics
+from augment.enrich import export_enriched
 from augment.jobs.config import JobConfig, OutputConfig
 from augment.jobs.rundir import RunDir
-from augment.pipeline._data import data_counts, load_job_data, split_job_data
-from augment.pipeline._diagnostics import popularity_diagnostics, pseudo_diagnostics
-from augment.pipeline._evaluate import choose_enrichment_for_job, evaluate_job, export_enriched
+from augment.pipeline._evaluate import evaluate_job
 from augment.pipeline._fallback import without_failing_tasks
 from augment.pipeline._generate import generate
-from augment.pipeline._providers import ProviderFactory, ProviderPool
+from augment.pipeline._job_data import data_counts, load_job_data, split_job_data
+from augment.providers.pool import ProviderFactory, ProviderPool
 from augment.report import write_report
 from augment.tasks.registry import produced_by
 from augment.tasks.screening import usable_for_enrichment
@@ -79,12 +80,13 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
                                         use_flagged=cfg.enrich.use_flagged)
 
         def downstream(recs: list[dict]) -> tuple[Any, dict, dict]:
-            choice = choose_enrichment_for_job(cfg, sp, recs)
+            choice = cfg.enrich.choose(sp, recs, seed=cfg.split.seed, als=cfg.als.params())
             log.info("enrichment: weight %s, denoise quantile %s (%s)", choice.weight,
                      choice.denoise_quantile, choice.chosen_by)
             metrics = evaluate_job(cfg, sp, recs, choice)
             log.info("exporting the enriched data to %s", run.enriched_dir)
-            return choice, metrics, export_enriched(cfg, sp, recs, choice, run.enriched_dir)
+            return choice, metrics, export_enriched(sp.train, recs, choice, run.enriched_dir,
+                                                    seed=cfg.split.seed)
 
         (choice, metrics, enriched), dropped = without_failing_tasks(downstream, records, run)
         generated.degraded.update(dropped)

@@ -48,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"serve: error: cannot listen on port {args.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 2
-    print(f"serving the {args.api} API at {server.base_url} (base_url); Ctrl-C to stop",
+    url = getattr(server, "base_url", server.url)
+    print(f"serving the {args.api} API at {url} (base_url); Ctrl-C to stop",
           flush=True)
     try:
         while True:

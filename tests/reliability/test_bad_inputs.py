@@ -125,7 +125,7 @@ def test_read_only_run_folder(tmp_path, job, cli):  # pragma: no cover - not run
 
 def test_read_only_file_system_is_one_line(tmp_path, job, cli, monkeypatch):
     """EROFS (a read-only mount) as the OS raises it, wherever the first write happens."""
-    import augment.jobs._files as files
+    import augment.files as files
 
     def refuse(*a, **k):
         raise OSError(30, "Read-only file system", str(tmp_path / "run" / "manifest.json"))

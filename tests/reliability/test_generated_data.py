@@ -102,7 +102,6 @@ def test_max_failure_rate_is_read_from_the_job(tmp_path, small_data):
     job_path.write_text(text)
     job = load_job(job_path)
     assert job.engine.max_failure_rate == 1.0
-    assert job.engine.to_engine_config().max_failure_rate == 1.0
     factory = ProfileFactory(small_data, lambda r: EMPTY)
     path = run_job(job, out=tmp_path / "run", provider_factory=factory, progress=False)
     # a task with 0 records is degraded whatever the rate allows
