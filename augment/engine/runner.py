@@ -4,7 +4,8 @@ For each item: a stored record is returned as is (resume); otherwise each reques
 of the conversation is answered from the completion cache or by the provider
 (with retries), parsed, validated against the schema and checked; an invalid
 answer is re-asked with the errors quoted, up to ``max_reasks`` times. Every
-item ends as exactly one record or one failure, in input order.
+item ends as exactly one record or one failure, in input order (a record read per
+target by the item's ``per_target`` reader, when it has one).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class Engine:
 
     # public API ----------------------------------------------------------------------------
     def estimate(self, items: Iterable[WorkItem]) -> Estimate:
-        """Tokens and cost of running ``items``, before any call (items done in the store are free)."""
+        """Tokens and cost of running ``items``, before any call (items done in the store are
+        free)."""
         items = list(items)
         stored = self._stored(items)
         n = n_in = n_out = worst_out = 0
@@ -171,9 +173,11 @@ class _Run:
             await asyncio.gather(*(worker() for _ in range(n_workers)))
         finally:
             progress.close()
-        for good, row in zip(ok, out, strict=True):
+        for item, good, row in zip(self.items, ok, out, strict=True):
             assert row is not None
-            (self.result.records if good else self.result.failures).append(row)
+            records, failures = _per_target(item, row) if good else ([], [row])
+            self.result.records += records
+            self.result.failures += failures
         self.result.stopped_by_budget = self.stopped
         r = self.result
         log.info("engine done: %d records, %d failures, %d calls, %d cached, $%.4f%s",
@@ -182,7 +186,8 @@ class _Run:
         return r
 
     async def _process(self, item: WorkItem,
-                       stored: dict[tuple[str, str], dict[str, Any]]) -> tuple[bool, dict[str, Any], bool]:
+                       stored: dict[tuple[str, str], dict[str, Any]]
+                       ) -> tuple[bool, dict[str, Any], bool]:
         """Return ``(ok, record_or_failure, cached)`` for one item; never raises for a row."""
         req = item.request
         h0 = self.e._hash(req)
@@ -197,7 +202,8 @@ class _Run:
         attempts = 0
         called = False
         last_text: str | None = None
-        errors: list[str] = []
+        truncated = False
+        errors = []
         try:
             for attempt in range(self.cfg.max_reasks + 1):
                 r = req if attempt == 0 else req.with_messages(messages)
@@ -209,7 +215,7 @@ class _Run:
                     called = True
                 attempts += 1
                 usage = usage + comp.usage
-                last_text = comp.text
+                last_text, truncated = comp.text, comp.truncated
                 output, errors = self._check_text(comp.text, req, item)
                 if not errors:
                     record: dict[str, Any] = {
@@ -226,6 +232,12 @@ class _Run:
                              {"role": "user", "content": reask_message(errors)}]
                 log.debug("item %s: invalid answer (attempt %d): %d errors", item.key, attempts,
                           len(errors))
+            if truncated:  # the last answer was cut at max_tokens: say so
+                cap = req.params.get("max_tokens")
+                return False, self._failure(item, "truncated", f"the answer was cut at "
+                                            f"max_tokens={cap}; raise max_tokens or tighten "
+                                            "the schema's maxLength/maxItems", last_text,
+                                            attempts, usage), False
             return False, self._failure(item, "validation", "; ".join(errors[:5]), last_text,
                                         attempts, usage), False
         except _BudgetStop:
@@ -258,8 +270,10 @@ class _Run:
 
     @staticmethod
     def _run_check(item: WorkItem, output: Any) -> list[str]:
+        if item.check is None:
+            return []
         try:
-            return [str(e) for e in item.check(output)]  # type: ignore[misc]
+            return [str(e) for e in item.check(output)]
         except Exception as exc:  # a bug in the task's check must not kill the job
             log.exception("check of item %s raised", item.key)
             raise _CheckCrashed(f"the item's check raised {type(exc).__name__}: {exc}") from exc
@@ -299,7 +313,7 @@ class _Run:
                 err = TransientProviderError(
                     f"request timed out after {self.cfg.timeout_s}s; raise EngineConfig.timeout_s "
                     "if the model is slow", provider=self.pname)
-                err.reason = "timeout"  # type: ignore[attr-defined]
+                err.reason = "timeout"
                 raise err from exc
 
         try:
@@ -319,6 +333,20 @@ class _Run:
         if self.tpm.tighten(rl.get("limit_tokens")):
             log.info("tokens-per-minute limit set to %s from the provider's headers",
                      rl["limit_tokens"])
+
+
+def _per_target(item: WorkItem, record: dict[str, Any]
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The item's record as per-target records and failures (its task's reader)."""
+    if item.per_target is None:
+        return [record], []
+    try:
+        return item.per_target(record)
+    except Exception as exc:  # a bug in the task's reader fails the row, not the job
+        log.exception("per-target reader of item %s raised", item.key)
+        return [], [{**{k: v for k, v in record.items() if k != "output"}, "reason": "check",
+                     "error": f"the item's per-target reader raised {type(exc).__name__}: "
+                              f"{exc}", "last_output": str(record.get("output"))}]
 
 
 class _CheckCrashed(Exception):

@@ -20,17 +20,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from augment.engine.types import EngineConfig
 from augment.errors import ConfigError
 from augment.jobs._validate import validate_job_dict
+from augment.recommend import ALSConfig
+from augment.tuning import EnrichConfig
 
 __all__ = [
     "TASK_NAMES", "DataConfig", "SplitConfig", "GenerationParams", "TaskConfig", "TasksConfig",
-    "EngineSection", "EnrichConfig", "ALSConfig", "EvaluationConfig", "OutputConfig",
+    "EngineConfig", "EnrichConfig", "ALSConfig", "EvaluationConfig", "OutputConfig",
     "JobConfig", "load_job", "parse_job", "job_hash",
 ]
 
 TASK_NAMES = ("item_attributes", "user_profiles", "pseudo_interactions")
-"""The built-in tasks, in the order a pipeline runs them."""
+"""The job-file sections of the registered tasks (``augment.tasks.TASKS``), in run order."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,9 @@ class TaskConfig:
 
     enabled: bool = False
     """Run this task (True when its table is in the job file, unless it says otherwise)."""
-    provider: Literal["local", "openai", "anthropic", "fake"] = "local"
-    """Provider name for ``augment.providers.get_provider`` (OpenAI-compatible = "openai")."""
+    provider: Literal["local", "openai", "openai-compatible", "anthropic", "fake"] = "local"
+    """Provider name for ``augment.providers.get_provider`` (``"openai-compatible"`` needs
+    ``base_url``; ``"fake"`` answers plausible schema-valid data offline, for dry runs)."""
     model: str | None = None
     """Model name; None = the provider's default."""
     base_url: str | None = None
@@ -119,77 +123,6 @@ class TasksConfig:
 
 
 @dataclass(frozen=True)
-class EngineSection:
-    """Limits of the request engine (mirrors ``augment.engine.EngineConfig``)."""
-
-    concurrency: int = 8
-    """Requests in flight at once."""
-    requests_per_minute: float | None = None
-    """Cap on requests per minute (None = no cap)."""
-    tokens_per_minute: float | None = None
-    """Cap on tokens per minute (None = no cap)."""
-    max_cost_usd: float | None = None
-    """Hard budget for the whole run in US dollars (None = no budget)."""
-    max_retries: int = 5
-    """Retries of one call on transient errors."""
-    max_reasks: int = 2
-    """Re-asks after an invalid answer."""
-    timeout_s: float = 60.0
-    """Per-call timeout in seconds."""
-
-    def to_engine_config(self, *, progress: bool = True) -> Any:
-        """An ``augment.engine.EngineConfig`` with these limits."""
-        from augment.engine.types import EngineConfig
-
-        return EngineConfig(concurrency=self.concurrency,
-                            requests_per_minute=self.requests_per_minute,
-                            tokens_per_minute=self.tokens_per_minute,
-                            max_retries=self.max_retries, max_reasks=self.max_reasks,
-                            timeout_s=self.timeout_s, max_cost_usd=self.max_cost_usd,
-                            progress=progress)
-
-
-@dataclass(frozen=True)
-class EnrichConfig:
-    """How validated records are merged back into the data."""
-
-    weight: float | Literal["auto"] = "auto"
-    """Weight of a pseudo-interaction (a real one is 1.0), or "auto" = tuned on validation."""
-    denoise_quantile: float = 0.1
-    """Drop this lowest-plausibility share of pseudo-interactions (0 = keep all)."""
-    confidence: dict[str, float] = field(
-        default_factory=lambda: {"high": 1.0, "medium": 0.6, "low": 0.3})
-    """Multiplier of the pseudo-interaction weight per confidence label."""
-
-    def enrich_options(self, weight: float | None = None) -> dict[str, Any]:
-        """Keyword arguments of ``augment.enrich.enrich`` (``weight`` overrides "auto")."""
-        chosen = self.weight if weight is None else weight
-        if chosen == "auto":
-            raise ConfigError("enrich.weight is 'auto': tune it on the validation split and "
-                              "pass the chosen weight", key="enrich.weight")
-        return {"pseudo_weight": float(chosen), "confidence_weights": dict(self.confidence),
-                "denoise_quantile": self.denoise_quantile or None}
-
-
-@dataclass(frozen=True)
-class ALSConfig:
-    """Hyper-parameters of the implicit ALS model."""
-
-    factors: int = 64
-    """Latent factors."""
-    regularization: float = 50.0
-    """L2 regularisation."""
-    iterations: int = 15
-    """ALS sweeps."""
-    alpha: float = 10.0
-    """Confidence scaling of interaction weights."""
-
-    def params(self) -> dict[str, Any]:
-        """Keyword arguments of ``augment.recommend.ALSRecommender``."""
-        return dataclasses.asdict(self)
-
-
-@dataclass(frozen=True)
 class EvaluationConfig:
     """What is measured."""
 
@@ -217,12 +150,12 @@ class JobConfig:
     """Cold-start split."""
     tasks: TasksConfig = field(default_factory=TasksConfig)
     """Generation tasks."""
-    engine: EngineSection = field(default_factory=EngineSection)
-    """Engine limits."""
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    """Engine limits (``augment.engine.EngineConfig``)."""
     enrich: EnrichConfig = field(default_factory=EnrichConfig)
-    """Enrichment."""
+    """Enrichment (``augment.tuning.EnrichConfig``)."""
     als: ALSConfig = field(default_factory=ALSConfig)
-    """ALS hyper-parameters."""
+    """ALS hyper-parameters (``augment.recommend.ALSConfig``)."""
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     """Evaluation cut-offs."""
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -235,16 +168,23 @@ class JobConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, name: str | None = None) -> JobConfig:
         """Build from a *validated* job dict (as parsed from TOML), filling defaults."""
+        from augment.tasks.registry import TASKS
+
         tasks = {}
         defaults = TasksConfig()
+        multi = [n for n in TASK_NAMES if TASKS[n].multi_round]
         for task in TASK_NAMES:
             raw = dict(data.get("tasks", {}).get(task, {"enabled": False}))
             raw.setdefault("enabled", True)
             if raw.get("sample") == "all":
                 raw["sample"] = None
-            if task != "pseudo_interactions" and raw.get("rounds", 1) != 1:
-                raise ConfigError(f"tasks.{task}.rounds: only pseudo_interactions runs in "
+            if task not in multi and raw.get("rounds", 1) != 1:
+                raise ConfigError(f"tasks.{task}.rounds: only {' and '.join(multi)} runs in "
                                   "rounds; remove the key", key=f"tasks.{task}.rounds")
+            if (raw.get("enabled") and raw.get("provider") == "openai-compatible"
+                    and not raw.get("base_url")):
+                raise ConfigError("provider 'openai-compatible' needs base_url, e.g. "
+                                  '"http://localhost:8000/v1"', key=f"tasks.{task}.base_url")
             params = GenerationParams(**raw.pop("params", {}))
             tasks[task] = dataclasses.replace(getattr(defaults, task), params=params, **raw)
         enrich = dict(data.get("enrich", {}))
@@ -257,7 +197,7 @@ class JobConfig:
         output = OutputConfig(**{"dir": f"runs/{job_name}", **data.get("output", {})})
         return cls(name=job_name, data=DataConfig(**data.get("data", {})),
                    split=SplitConfig(**data.get("split", {})), tasks=TasksConfig(**tasks),
-                   engine=EngineSection(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
+                   engine=EngineConfig(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
                    als=ALSConfig(**data.get("als", {})),
                    evaluation=EvaluationConfig(**evaluation), output=output)
 
@@ -292,8 +232,20 @@ _HASH_EXCLUDED = {
     ("name",), ("output",), ("data", "data_dir"),
     ("engine", "concurrency"), ("engine", "requests_per_minute"),
     ("engine", "tokens_per_minute"), ("engine", "max_cost_usd"), ("engine", "timeout_s"),
-    ("engine", "max_retries"),
+    ("engine", "max_retries"), ("engine", "backoff_initial_s"), ("engine", "backoff_max_s"),
+    ("engine", "progress"), ("engine", "max_failure_rate"),
 }
+
+
+def _hash_denoise(enrich: dict[str, Any]) -> None:
+    """``enrich.denoise_quantile`` as hashed: equal to the hash of a job written before
+    ``"auto"`` existed exactly when the job means the same (before, a number under an
+    "auto" weight was ignored and the tuner chose; with a fixed weight it was applied)."""
+    q = enrich["denoise_quantile"]
+    if enrich["weight"] == "auto":
+        enrich["denoise_quantile"] = 0.1 if q == "auto" else {"fixed": q}
+    elif q == "auto":
+        enrich["denoise_quantile"] = None
 
 
 def job_hash(config: JobConfig) -> str:
@@ -307,6 +259,9 @@ def job_hash(config: JobConfig) -> str:
     for task in data["tasks"].values():  # keys added later hash as before at their default
         if task.get("rounds") == 1:
             task.pop("rounds")
+    if data["enrich"].get("use_flagged") is False:
+        data["enrich"].pop("use_flagged")
+    _hash_denoise(data["enrich"])
     for path in _HASH_EXCLUDED:
         node = data
         for key in path[:-1]:
