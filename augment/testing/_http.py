@@ -179,6 +179,10 @@ class LoopbackServer:
         """Headers added to every success response."""
         return {}
 
+    def route(self, h: BaseHTTPRequestHandler, raw: bytes) -> bool:
+        """Serve another endpoint (e.g. the batch APIs); True when this request was served."""
+        return False
+
     # lifecycle -----------------------------------------------------------------------------
     @property
     def port(self) -> int:
@@ -201,6 +205,9 @@ class LoopbackServer:
                 return
 
             def do_POST(self) -> None:  # noqa: N802 - http.server API
+                server._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server API
                 server._handle(self)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -227,6 +234,8 @@ class LoopbackServer:
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("content-length") or 0)
         raw = h.rfile.read(length) if length else b""
+        if self.route(h, raw):
+            return
         try:
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError:
