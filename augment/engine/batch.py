@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -39,6 +40,10 @@ from augment.providers.base import BatchInfo, BatchProvider, Completion, Request
 __all__ = ["BatchRun", "cancel_batches"]
 
 log = logging.getLogger("augment.engine")
+
+FIND_SKEW_S = 60.0
+"""A lost batch is looked for among batches created at most this long before its create
+was sent (clock skew between us and the provider)."""
 
 FAILED_ROW = ("expired", "cancelled", "errored")
 """Row outcomes that are resubmitted once."""
@@ -267,13 +272,15 @@ class BatchRun(_Run):
         info: BatchInfo | None = None
         if b.state == "uploaded":
             if b.info.get("create_sent"):
+                known = {x.batch_id for x in store.batches() if x.batch_id}
+                since = float(b.info["create_sent"]) - FIND_SKEW_S
                 info = await self._retry(lambda: self.bp.batch_find(
-                    b.local_id, b.n_rows, b.updated_at - 600))
+                    b.local_id, b.n_rows, since, known))
                 if info is not None:
                     log.info("batch %s: re-attached to %s after a lost create", b.local_id,
                              info.batch_id)
             if info is None:
-                store.update_batch(b.local_id, info={**b.info, "create_sent": True})
+                store.update_batch(b.local_id, info={**b.info, "create_sent": time.time()})
                 info = await self._retry(lambda: self.bp.batch_create(lines, b.upload_id,
                                                                       b.local_id))
                 self.result.n_batches += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from augment.providers import _sdk
@@ -142,15 +142,17 @@ class AnthropicProvider:
             b = await self._clients.get().messages.batches.create(requests=requests)
         return _info(b)
 
-    async def batch_find(self, tag: str, n_rows: int, since: float) -> BatchInfo | None:
-        """The only batch created after ``since`` with ``n_rows`` requests, if exactly one."""
+    async def batch_find(self, tag: str, n_rows: int, since: float,
+                         known: Collection[str]) -> BatchInfo | None:
+        """The only batch created after ``since`` with ``n_rows`` requests that is not one of
+        ``known``, if exactly one (message batches keep no metadata to tag them)."""
         found: list[BatchInfo] = []
         async with self._errors():
             async for b in self._clients.get().messages.batches.list(limit=100):
                 info = _info(b)
                 if info.created_at < since:
                     break
-                if info.counts.get("total") == n_rows:
+                if info.counts.get("total") == n_rows and info.batch_id not in known:
                     found.append(info)
         return found[0] if len(found) == 1 else None
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -190,8 +190,10 @@ class BatchProvider(Protocol):
         """Create the batch; ``tag`` must be findable again by :meth:`batch_find`."""
         ...
 
-    async def batch_find(self, tag: str, n_rows: int, since: float) -> BatchInfo | None:
-        """The batch created with ``tag`` (created after ``since`` with ``n_rows`` rows), if any."""
+    async def batch_find(self, tag: str, n_rows: int, since: float,
+                         known: Collection[str]) -> BatchInfo | None:
+        """The batch created with ``tag`` (after ``since``, with ``n_rows`` rows, and none of
+        the ``known`` batch ids), if it can be told apart; else None."""
         ...
 
     async def batch_poll(self, batch_id: str) -> BatchInfo:

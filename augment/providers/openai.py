@@ -11,7 +11,7 @@ need none. The SDK's own retries are off: the engine retries.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from augment.errors import TransientProviderError
@@ -152,7 +152,8 @@ class OpenAIProvider:
                 completion_window="24h", metadata={_TAG: tag})
         return _info(b)
 
-    async def batch_find(self, tag: str, n_rows: int, since: float) -> BatchInfo | None:
+    async def batch_find(self, tag: str, n_rows: int, since: float,
+                         known: Collection[str]) -> BatchInfo | None:
         """The batch whose metadata carries ``tag`` (created after ``since``)."""
         async with self._errors():
             async for b in self._clients.get().batches.list(limit=100):

@@ -29,9 +29,10 @@ class BatchFaults:
         end_as: ``"expired"`` or ``"cancelled"``: every batch ends so, its rows unanswered
             (only the first ``end_as_batches`` batches, None = all).
         poll_errors: this many polls answer HTTP 500 first.
-        on_step: ``on_step(step, when)`` with step ``upload``, ``create``, ``poll``,
-            ``download`` and when ``before`` (nothing done yet) or ``after`` (done, the
-            response not yet sent): the hook of kill tests.
+        on_step: ``on_step(step, when) -> bool`` with step ``upload``, ``create``,
+            ``poll``, ``download`` and when ``before`` (nothing done yet; return True to
+            drop the request undone) or ``after`` (done, the response not yet sent): the
+            hook of kill tests.
     """
 
     complete_after_s: float = 0.0
@@ -39,7 +40,7 @@ class BatchFaults:
     end_as: str | None = None
     end_as_batches: int | None = None
     poll_errors: int = 0
-    on_step: Callable[[str, str], None] | None = None
+    on_step: Callable[[str, str], bool] | None = None
 
 
 @dataclass
@@ -80,10 +81,11 @@ class BatchBook:
         self._ended = 0
         self.lock = threading.RLock()
 
-    def step(self, name: str, when: str) -> None:
-        """Run the kill hook, if any."""
+    def step(self, name: str, when: str) -> bool:
+        """Run the kill hook, if any; True when the request must be dropped undone."""
         if self.faults.on_step is not None:
-            self.faults.on_step(name, when)
+            return bool(self.faults.on_step(name, when))
+        return False
 
     def add_file(self, data: bytes) -> str:
         with self.lock:

@@ -74,8 +74,11 @@ class _BatchRoutes:
         raise NotImplementedError
 
     def _stepped(self, h: BaseHTTPRequestHandler, step: str, work: Any) -> None:
-        """``before`` hook, the work (returns status and payload), ``after`` hook, reply."""
-        self.book.step(step, "before")
+        """``before`` hook (True = drop the request undone), the work (returns status and
+        payload), ``after`` hook, reply."""
+        if self.book.step(step, "before"):
+            h.close_connection = True
+            return
         status, payload, ctype = work()
         self.book.step(step, "after")
         if ctype == "application/json":
