@@ -46,6 +46,9 @@ FIND_SKEW_S = 60.0
 was sent (clock skew between us and the provider)."""
 
 FAILED_ROW = ("expired", "cancelled", "errored")
+
+ADVANCE_CONCURRENCY = 8
+"""Batches moved forward (uploaded, created, polled, downloaded) at once."""
 """Row outcomes that are resubmitted once."""
 
 
@@ -245,12 +248,18 @@ class BatchRun(_Run):
                            progress: Progress) -> bool:
         """Advance this run's open batches; True when some batch's results were stored."""
         requests = {h: group[0][0].request for h, group in needs.items()}
-        downloaded = False
-        for entry in self._mine(needs):
-            try:
-                downloaded |= await self._advance(entry, requests)
-            except TransientProviderError as exc:
-                log.warning("batch %s: %s; will try again at the next poll", entry.local_id, exc)
+        gate = asyncio.Semaphore(ADVANCE_CONCURRENCY)
+
+        async def advance(entry: BatchEntry) -> bool:
+            async with gate:
+                try:
+                    return await self._advance(entry, requests)
+                except TransientProviderError as exc:
+                    log.warning("batch %s: %s; will try again at the next poll", entry.local_id,
+                                exc)
+                    return False
+
+        downloaded = any(await asyncio.gather(*(advance(b) for b in self._mine(needs))))
         counts = [b.counts for b in self.e.store.batches(("created",))]
         progress.note(batches=len(counts), done=sum(c.get("done", 0) for c in counts),
                       total=sum(c.get("total", 0) for c in counts))
