@@ -151,6 +151,8 @@ class BatchesInFlight(AugmentError):
     """
 
     exit_code = 4
+    run_status = "waiting"
+    """The run folder's manifest status while batches run."""
 
     def __init__(self, message: str, *, batch_ids: list[str] | None = None,
                  pending: int = 0) -> None:

@@ -136,17 +136,24 @@ class EngineSection:
     """Re-asks after an invalid answer."""
     timeout_s: float = 60.0
     """Per-call timeout in seconds."""
+    mode: Literal["online", "batch"] = "online"
+    """``"batch"``: provider batch APIs at the batch price (see ``EngineConfig.mode``)."""
+    wait: bool = False
+    """Batch mode: poll until every batch ended (else exit 4 while batches run)."""
+    poll_initial_s: float = 5.0
+    """Batch mode: first wait between polls."""
+    poll_max_s: float = 300.0
+    """Batch mode: longest wait between polls."""
+    batch_max_requests: int | None = None
+    """Batch mode: requests per batch at most (None = the provider's limit)."""
+    truncation_max_tokens: int = 8192
+    """Largest token cap a truncated answer is retried with."""
 
     def to_engine_config(self, *, progress: bool = True) -> Any:
         """An ``augment.engine.EngineConfig`` with these limits."""
         from augment.engine.types import EngineConfig
 
-        return EngineConfig(concurrency=self.concurrency,
-                            requests_per_minute=self.requests_per_minute,
-                            tokens_per_minute=self.tokens_per_minute,
-                            max_retries=self.max_retries, max_reasks=self.max_reasks,
-                            timeout_s=self.timeout_s, max_cost_usd=self.max_cost_usd,
-                            progress=progress)
+        return EngineConfig(progress=progress, **dataclasses.asdict(self))
 
 
 @dataclass(frozen=True)
@@ -227,6 +234,9 @@ class JobConfig:
     """Evaluation cut-offs."""
     output: OutputConfig = field(default_factory=OutputConfig)
     """Run folder."""
+    prices: str | dict[str, dict[str, dict[str, float]]] | None = None
+    """Prices for models the shipped table lacks: a JSON prices file, or provider -> model ->
+    rates (USD per 1M tokens), so any model can have a budget."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples as lists, None kept)."""
@@ -259,7 +269,8 @@ class JobConfig:
                    split=SplitConfig(**data.get("split", {})), tasks=TasksConfig(**tasks),
                    engine=EngineSection(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
                    als=ALSConfig(**data.get("als", {})),
-                   evaluation=EvaluationConfig(**evaluation), output=output)
+                   evaluation=EvaluationConfig(**evaluation), output=output,
+                   prices=data.get("prices"))
 
 
 def parse_job(text: str, *, file: str | None = None, name: str | None = None) -> JobConfig:
@@ -285,14 +296,19 @@ def load_job(path: str | Path) -> JobConfig:
                           file=str(path)) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the job file: {exc}", file=str(path)) from exc
-    return parse_job(text, file=str(path), name=path.stem)
+    cfg = parse_job(text, file=str(path), name=path.stem)
+    if isinstance(cfg.prices, str) and not Path(cfg.prices).is_absolute():
+        cfg = dataclasses.replace(cfg, prices=str(path.parent / cfg.prices))
+    return cfg
 
 
 _HASH_EXCLUDED = {
     ("name",), ("output",), ("data", "data_dir"),
     ("engine", "concurrency"), ("engine", "requests_per_minute"),
     ("engine", "tokens_per_minute"), ("engine", "max_cost_usd"), ("engine", "timeout_s"),
-    ("engine", "max_retries"),
+    ("engine", "max_retries"), ("engine", "mode"), ("engine", "wait"),
+    ("engine", "poll_initial_s"), ("engine", "poll_max_s"), ("engine", "batch_max_requests"),
+    ("engine", "truncation_max_tokens"), ("prices",),
 }
 
 
@@ -300,8 +316,8 @@ def job_hash(config: JobConfig) -> str:
     """A stable hash of what determines a run's records and metrics.
 
     Excluded (they change where or how fast, not what): the job name, the
-    output folder, the data folder and the engine's throughput limits, budget,
-    timeout and retries. Key order and the TOML layout never matter.
+    output folder, the data folder, the prices and the engine's throughput limits,
+    budget, timeout, retries, mode (online or batch) and its polling. Key order and the TOML layout never matter.
     """
     data = config.to_dict()
     for task in data["tasks"].values():  # keys added later hash as before at their default

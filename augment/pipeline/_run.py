@@ -7,6 +7,7 @@ import logging
 import time
 from pathlib import Path
 
+from augment.engine.lock import FolderLock
 from augment.jobs.config import JobConfig, OutputConfig
 from augment.jobs.rundir import RunDir
 from augment.pipeline._data import data_counts, load_job_data, split_job_data
@@ -46,10 +47,14 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
     - ``progress``: engine progress bars (tqdm.auto); stages are logged on the
       ``augment.pipeline`` logger.
 
+    - One run per folder: a second ``run_job`` on a folder in use raises RunLocked
+      (a lock left by a dead process is taken over with a warning).
+
     Raises ConfigError / DataError for bad jobs or data, BudgetExceeded when
     ``engine.max_cost_usd`` stops a task, ProviderError when a task's provider
-    fails every request; KeyboardInterrupt marks the run "interrupted". In each
-    case the manifest says so and a rerun resumes.
+    fails every request, BatchesInFlight while provider batches run (batch mode
+    without ``engine.wait``: status "waiting"); KeyboardInterrupt marks the run
+    "interrupted". In each case the manifest says so and a rerun resumes.
     """
     cfg = with_output(cfg, out)
     start = time.perf_counter()
@@ -60,7 +65,8 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
              sp.kind, sp.seed, len(sp.train.interactions), len(sp.cold_items),
              len(sp.cold_users))
     pool = ProviderPool(provider_factory)
-    with RunDir(cfg.output.dir).start(cfg, job_file=job_file, force=force) as run:
+    with FolderLock(cfg.output.dir), \
+            RunDir(cfg.output.dir).start(cfg, job_file=job_file, force=force) as run:
         log.info("run folder %s (attempt %s)", run.path, run.manifest.get("attempts"))
         run.update(counts=data_counts(sp))
         generated = generate(cfg, sp, run, pool, progress=progress)
