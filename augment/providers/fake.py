@@ -22,8 +22,9 @@ from augment.providers.base import Completion, Request, Usage
 
 __all__ = ["FakeProvider", "Answer"]
 
-Answer = str | dict | list | Exception
-"""What a script gives: answer text, a JSON value (dumped to text), or an exception to raise."""
+Answer = str | dict | list | Exception | Completion
+"""What a script gives: answer text, a JSON value (dumped to text), an exception to raise, or
+a whole :class:`Completion` (e.g. ``truncated=True``) returned as is."""
 
 
 class FakeProvider:
@@ -74,6 +75,8 @@ class FakeProvider:
                               "or pass fn=")
         if isinstance(answer, BaseException):
             raise answer
+        if isinstance(answer, Completion):
+            return answer
         text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
         usage = self.usage or Usage(
             input_tokens=sum(len(m.get("content", "")) for m in request.messages) // 4 + 1,
