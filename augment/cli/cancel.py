@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         if not groups:
             print(f"{args.run_dir}: no provider batch is running")
             return EXIT_OK
-        for (name, model, base_url), batches in groups.items():
+        for name, model, base_url in groups:
             kwargs = {"base_url": base_url} if base_url else {}
             provider = get_provider(name, model=model, **kwargs)
             infos = asyncio.run(cancel_batches(Engine(provider, store=store)))

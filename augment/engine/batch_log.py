@@ -122,8 +122,8 @@ class BatchLog:
             args = states
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY created_at, local_id", args).fetchall()
-        return [BatchEntry(*r[:7], json.loads(r[7]), *r[8:13], json.loads(r[13]))  # type: ignore[arg-type]
-                for r in rows]
+        return [BatchEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8],
+                           r[9], r[10], r[11], r[12], json.loads(r[13])) for r in rows]
 
     def batch_lines(self, local_id: str) -> list[tuple[str, bytes]]:
         """The ``(custom_id, line)`` rows of one batch, in insertion order."""

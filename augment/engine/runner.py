@@ -5,7 +5,8 @@ of the conversation is answered from the completion cache or by the provider
 (with retries), parsed, validated against the schema and checked; an invalid
 answer is re-asked with the errors quoted, up to ``max_reasks`` times (see
 :mod:`augment.engine.walk`). Every item ends as exactly one record or one failure,
-in input order. ``EngineConfig(mode="batch")`` sends the same requests in provider
+in input order (a record read per target by the item's ``per_target`` reader, when
+it has one). ``EngineConfig(mode="batch")`` sends the same requests in provider
 batches instead (:mod:`augment.engine.batch`).
 
 Every call is counted in the store's ledger when it is paid
@@ -200,14 +201,20 @@ class _Run:
         return self.finish(ok, out)
 
     def finish(self, ok: list[bool], out: list[dict[str, Any] | None]) -> RunResult:
-        """Sort rows into records and failures (input order) and total the money."""
-        for good, row in zip(ok, out, strict=True):
+        """Sort rows into records and failures (input order, per target) and total the
+        money (the kept cost counts each answer once, before it is split per target)."""
+        kept = 0.0
+        for item, good, row in zip(self.items, ok, out, strict=True):
             assert row is not None
-            (self.result.records if good else self.result.failures).append(row)
+            records, failures = _per_target(item, row) if good else ([], [row])
+            self.result.records += records
+            self.result.failures += failures
+            if records:
+                kept += self.e.price.cost(_usage(row))
         r = self.result
         r.stopped_by_budget = self.stopped
         r.spent_usd = self.e.store.spend().spent
-        r.kept_cost_usd = sum(self.e.price.cost(_usage(rec)) for rec in r.records)
+        r.kept_cost_usd = kept
         log.info("engine done: %d records, %d failures, %d calls, %d cached, $%.4f%s",
                  len(r.records), len(r.failures), r.n_calls, r.n_cached, r.cost_usd,
                  " (stopped by budget)" if r.stopped_by_budget else "")
@@ -410,3 +417,17 @@ def _usage(row: dict[str, Any]) -> Usage:
     u = row.get("usage") or {}
     return Usage(int(u.get("input_tokens", 0)), int(u.get("output_tokens", 0)),
                  int(u.get("cached_tokens", 0)))
+
+
+def _per_target(item: WorkItem, record: dict[str, Any]
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The item's record as per-target records and failures (its task's reader)."""
+    if item.per_target is None:
+        return [record], []
+    try:
+        return item.per_target(record)
+    except Exception as exc:  # a bug in the task's reader fails the row, not the job
+        log.exception("per-target reader of item %s raised", item.key)
+        return [], [{**{k: v for k, v in record.items() if k != "output"}, "reason": "check",
+                     "error": f"the item's per-target reader raised {type(exc).__name__}: "
+                              f"{exc}", "last_output": str(record.get("output"))}]

@@ -156,7 +156,8 @@ def reset_seconds(value: str | None) -> float | None:
     return max(stamp.timestamp() - time.time(), 0.0)
 
 
-def rate_limits_with_reset(headers: Mapping[str, str], names: Mapping[str, str]) -> dict[str, float]:
+def rate_limits_with_reset(headers: Mapping[str, str],
+                           names: Mapping[str, str]) -> dict[str, float]:
     """:func:`rate_limits`, where ``reset_*`` names are parsed as times to reset in seconds."""
     out = rate_limits(headers, {k: v for k, v in names.items() if not k.startswith("reset_")})
     for key, header in names.items():

@@ -119,7 +119,8 @@ class BatchBook:
                answer: Callable[[dict[str, Any]], tuple[str, Any, tuple[int, int]]]) -> None:
         """End the batch when its time has come: every row answered (or faulted)."""
         with self.lock:
-            if batch.final is not None or time.time() < batch.created_at + self.faults.complete_after_s:
+            due = batch.created_at + self.faults.complete_after_s
+            if batch.final is not None or time.time() < due:
                 return
             end_as = self.faults.end_as
             if end_as and (self.faults.end_as_batches is None

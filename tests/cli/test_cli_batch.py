@@ -86,6 +86,8 @@ def test_a_batch_job_runs_end_to_end_and_a_rerun_calls_nothing(tmp_path, cli, cl
         assert money["spent_usd"] > 0
         assert money["spent_usd"] == pytest.approx(money["kept_cost_usd"] + money["wasted_usd"])
         assert "spent $" in out
+        report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+        assert "cost of kept records" in report and "wasted" in report
         code, out, err = cli("status", tmp_path / "run", "--json")
         status = json.loads(out)
         assert code == 0 and len(status["batches"]) == book["batches"]

@@ -3,6 +3,7 @@ kill, one run per folder, truncation retried with a larger cap (never the same c
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -132,9 +133,8 @@ def test_a_second_holder_of_a_run_folder_is_refused_and_a_stale_lock_taken_over(
     finally:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
-    with caplog.at_level(logging.WARNING, logger="augment.engine"):
-        with FolderLock(tmp_path) as lock:
-            assert lock.holder()["pid"] == os.getpid()
+    with caplog.at_level(logging.WARNING, logger="augment.engine"), FolderLock(tmp_path) as lock:
+        assert lock.holder()["pid"] == os.getpid()
     assert any("no longer running" in r.getMessage() for r in caplog.records)
     assert not (tmp_path / "run.lock").exists()
 
@@ -172,3 +172,27 @@ def test_truncation_at_the_largest_cap_fails_without_a_retry():
     cfg = EngineConfig(progress=False, truncation_max_tokens=100)
     result = Engine(fake, cfg).run(make_items(1, max_tokens=100))
     assert caps == [100] and result.failures[0]["reason"] == "truncated"
+
+
+def test_no_requests_left_pauses_scheduling_until_the_reset():
+    starts: list[float] = []
+
+    def fn(request):
+        starts.append(time.monotonic())
+        return Completion(json.dumps(right_answer(request)), Usage(1, 1),
+                          rate_limits={"remaining_requests": 0, "reset_requests_s": 0.3}
+                          if len(starts) == 1 else {})
+
+    Engine(FakeProvider(fn=fn), EngineConfig(concurrency=1, progress=False)).run(make_items(2))
+    assert starts[1] - starts[0] >= 0.3
+
+
+def test_reset_headers_parse_durations_and_timestamps():
+    from datetime import UTC, datetime, timedelta
+
+    from augment.providers._sdk import reset_seconds
+
+    assert reset_seconds("1m30s") == 90.0 and reset_seconds("250ms") == 0.25
+    assert reset_seconds("2") == 2.0 and reset_seconds(None) is None
+    soon = (datetime.now(UTC) + timedelta(seconds=30)).isoformat().replace("+00:00", "Z")
+    assert 28 < reset_seconds(soon) <= 30
