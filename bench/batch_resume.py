@@ -82,26 +82,28 @@ def client(name: str, url: str, store: str, out: str, n: int, batch_max: int) ->
 
 
 class Killer:
-    """The server's hook: kills the current client at its planned (step, when, nth)."""
+    """The server's hook: kills the current client at its k-th step event (a step's
+    ``before`` or ``after``), so kills land wherever the run is: uploads and creates
+    early, polls and downloads later."""
 
     def __init__(self) -> None:
         self.pid = 0
-        self.target: tuple[str, str, int] | None = None
-        self.seen: dict[tuple[str, str], int] = {}
+        self.target: int | None = None
+        self.seen = 0
         self.killed: list[tuple[str, str, int]] = []
         self.lock = threading.Lock()
 
-    def arm(self, pid: int, target: tuple[str, str, int] | None) -> None:
+    def arm(self, pid: int, target: int | None) -> None:
         with self.lock:
-            self.pid, self.target, self.seen = pid, target, {}
+            self.pid, self.target, self.seen = pid, target, 0
 
     def __call__(self, step: str, when: str) -> bool:
         with self.lock:
-            k = self.seen[(step, when)] = self.seen.get((step, when), 0) + 1
-            if self.target is None or self.target != (step, when, k):
+            self.seen += 1
+            if self.target is None or self.seen != self.target:
                 return False
             os.kill(self.pid, signal.SIGKILL)
-            self.killed.append(self.target)
+            self.killed.append((step, when, self.seen))
             self.target = None
             return when == "before"
 
@@ -111,13 +113,12 @@ def run_provider(name: str, n: int, kills: int, batch_max: int, seed: int,
     """Kill the client ``kills`` times at random steps, rerun until done; count from the server."""
     rng = random.Random(seed)
     killer = Killer()
-    faults = BatchFaults(complete_after_s=0.3, on_step=killer,
+    faults = BatchFaults(complete_after_s=1.0, on_step=killer,
                          row_fault=lambda cid, k: "expired" if k == 1 and int(cid[:4], 16) % 50 == 0
                          else None)
     server_cls = OpenAIBatchServer if name == "openai" else AnthropicBatchServer
     store, out = workdir / f"{name}.sqlite", workdir / f"{name}.json"
-    plan = [(rng.choice(STEPS[name]), rng.choice(("before", "after")), rng.randint(1, 3))
-            for _ in range(kills)]
+    plan = [rng.randint(1, 6) for _ in range(kills)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     runs = 0
     start = time.perf_counter()
@@ -145,6 +146,7 @@ def run_provider(name: str, n: int, kills: int, batch_max: int, seed: int,
     batch_cost = prices.cost(Usage(book["paid_input_tokens"], book["paid_output_tokens"]))
     resubmitted = book["submitted_rows"] - book["distinct_rows"]
     return {"kills": len(killer.killed), "kill_points": [list(k) for k in killer.killed],
+            "kills_by_step": {s: sum(1 for k in killer.killed if k[0] == s) for s in STEPS[name]},
             "client_runs": runs, "requests": n, "records": len(keys),
             "failures": len(result["failures"]), "wrong_outputs": wrong,
             "failure_reasons": sorted({f"{f['reason']}: {f['error']}" for f in result["failures"]}),
@@ -175,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=2000)
     ap.add_argument("--kills", type=int, default=10)
-    ap.add_argument("--batch-max", type=int, default=400, help="requests per batch")
+    ap.add_argument("--batch-max", type=int, default=200, help="requests per batch")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--providers", default="openai,anthropic")
     ap.add_argument("--out", default=str(OUT))

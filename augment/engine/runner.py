@@ -119,9 +119,19 @@ class Engine:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self.arun(items, desc=desc))
+            return asyncio.run(self._arun_closing(items, desc))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="augment-engine") as pool:
-            return pool.submit(asyncio.run, self.arun(items, desc=desc)).result()
+            return pool.submit(asyncio.run, self._arun_closing(items, desc)).result()
+
+    async def _arun_closing(self, items: list[WorkItem], desc: str | None) -> RunResult:
+        """``arun`` in a loop of its own, closing the provider's connections before the loop
+        ends (a provider may offer ``aclose``)."""
+        try:
+            return await self.arun(items, desc=desc)
+        finally:
+            aclose = getattr(self.provider, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     async def arun(self, items: Iterable[WorkItem], desc: str | None = None) -> RunResult:
         """Run in the current event loop; one record or failure per item, in input order."""

@@ -168,6 +168,32 @@ def rate_limits_with_reset(headers: Mapping[str, str],
     return out
 
 
+HTTP_CHOICES = ("auto", "httpx", "aiohttp")
+
+
+def http_client(sdk: Any, http: str, timeout: float) -> Any:
+    """The SDK's async HTTP client for ``http``: ``"aiohttp"`` (the SDK's
+    ``DefaultAioHttpClient``, needs the ``aiohttp`` package), ``"httpx"`` (the SDK's
+    default) or ``"auto"`` (aiohttp when installed: less CPU per call, see
+    ``bench/engine_throughput.py``). None means the SDK's default."""
+    if http not in HTTP_CHOICES:
+        from augment.errors import ConfigError
+
+        raise ConfigError(f"http={http!r}: use one of {HTTP_CHOICES}", key="http")
+    if http == "httpx":
+        return None
+    try:
+        import aiohttp  # noqa: F401 - the SDK's aiohttp transport needs it
+    except ImportError as exc:
+        if http == "auto":
+            return None
+        from augment.errors import ConfigError
+
+        raise ConfigError("http='aiohttp' needs the aiohttp package: pip install aiohttp",
+                          key="http") from exc
+    return sdk.DefaultAioHttpClient(timeout=timeout)
+
+
 def jsonable_params(params: Mapping[str, Any], known: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split generation params into the SDK's known keyword arguments and the rest."""
     kw = {k: v for k, v in params.items() if k in known and v is not None}
@@ -189,6 +215,12 @@ class LoopBoundClient:
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stale: list[Any] = []
+
+    async def aclose(self) -> None:
+        """Close the running loop's client (its connections), if it has one."""
+        client, self._client = self._client, None
+        if client is not None and self._loop is asyncio.get_running_loop():
+            await client.close()
 
     def get(self) -> Any:
         """The client for the running loop."""

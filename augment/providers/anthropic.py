@@ -42,12 +42,15 @@ class AnthropicProvider:
         base_url: another endpoint (a proxy, or a test server).
         timeout: seconds per HTTP request.
         name: provider name used in cache keys and price lookups.
+        http: the SDK's HTTP transport: ``"auto"`` (aiohttp when installed), ``"aiohttp"``
+            or ``"httpx"`` (see :func:`augment.providers._sdk.http_client`).
     """
 
     def __init__(self, model: str = "claude-haiku-4-5", *, api_key: str | None = None,
                  base_url: str | None = None, timeout: float = 60.0,
-                 name: str = "anthropic") -> None:
+                 name: str = "anthropic", http: str = "httpx") -> None:
         self.name = name
+        self.http = http
         self.model = model
         self.base_url = base_url
         self.timeout = timeout
@@ -61,8 +64,9 @@ class AnthropicProvider:
     def _new_client(self) -> Any:
         import anthropic
 
-        return anthropic.AsyncAnthropic(api_key=self._key, base_url=self.base_url,
-                                        max_retries=0, timeout=self.timeout)
+        return anthropic.AsyncAnthropic(
+            api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.timeout,
+            http_client=_sdk.http_client(anthropic, self.http, self.timeout))
 
     def _body(self, request: Request) -> tuple[dict[str, Any], bool]:
         schema, wrapped = object_root(request.schema)
@@ -96,6 +100,11 @@ class AnthropicProvider:
         result = self._completion(message, request)
         result.rate_limits = _sdk.rate_limits_with_reset(raw.headers, _RATE_HEADERS)
         return result
+
+    async def aclose(self) -> None:
+        """Close this event loop's HTTP connections (the engine calls it when its
+        ``run`` ends the loop it started)."""
+        await self._clients.aclose()
 
     def _errors(self) -> Any:
         import anthropic

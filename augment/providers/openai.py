@@ -48,12 +48,16 @@ class OpenAIProvider:
         json_mode: ``"json_schema"`` (structured outputs) or ``"json_object"`` for
             servers that only support JSON mode (the schema is then only in the prompt).
         name: provider name used in cache keys and price lookups.
+        http: the SDK's HTTP transport: ``"auto"`` (aiohttp when installed), ``"aiohttp"``
+            or ``"httpx"`` (see :func:`augment.providers._sdk.http_client`).
     """
 
     def __init__(self, model: str = "gpt-4o-mini", *, api_key: str | None = None,
                  base_url: str | None = None, timeout: float = 60.0, strict: bool = True,
-                 json_mode: str = "json_schema", name: str = "openai") -> None:
+                 json_mode: str = "json_schema", name: str = "openai",
+                 http: str = "httpx") -> None:
         self.name = name
+        self.http = http
         self.model = model
         self.base_url = base_url
         self.timeout = timeout
@@ -70,6 +74,7 @@ class OpenAIProvider:
         import openai
 
         return openai.AsyncOpenAI(api_key=self._key, base_url=self.base_url,
+                                  http_client=_sdk.http_client(openai, self.http, self.timeout),
                                   max_retries=0, timeout=self.timeout)
 
     def _body(self, request: Request) -> tuple[dict[str, Any], bool]:
@@ -102,6 +107,11 @@ class OpenAIProvider:
         result = self._completion(completion, request)
         result.rate_limits = _sdk.rate_limits_with_reset(raw.headers, _RATE_HEADERS)
         return result
+
+    async def aclose(self) -> None:
+        """Close this event loop's HTTP connections (the engine calls it when its
+        ``run`` ends the loop it started)."""
+        await self._clients.aclose()
 
     def _errors(self) -> Any:
         import openai
