@@ -83,8 +83,8 @@ def client(name: str, url: str, store: str, out: str, n: int, batch_max: int) ->
 
 class Killer:
     """The server's hook: kills the current client at its k-th step event (a step's
-    ``before`` or ``after``), so kills land wherever the run is: uploads and creates
-    early, polls and downloads later."""
+    ``before`` or ``after``; k uniform in 1..30), so kills land wherever the run is:
+    uploads and creates early, polls and downloads later."""
 
     def __init__(self) -> None:
         self.pid = 0
@@ -118,7 +118,7 @@ def run_provider(name: str, n: int, kills: int, batch_max: int, seed: int,
                          else None)
     server_cls = OpenAIBatchServer if name == "openai" else AnthropicBatchServer
     store, out = workdir / f"{name}.sqlite", workdir / f"{name}.json"
-    plan = [rng.randint(1, 6) for _ in range(kills)]
+    plan = [rng.randint(1, 30) for _ in range(kills)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     runs = 0
     start = time.perf_counter()

@@ -68,6 +68,9 @@ class BatchRun(_Run):
             limit = min(limit, self.cfg.batch_max_requests)
         self.max_requests = max(1, limit)
         self.max_bytes = provider.batch_limits.max_bytes
+        self._creating = asyncio.Lock()
+        """One create in flight at a time: after a kill at most one batch can have lost its
+        id, so finding it again is never ambiguous (Anthropic batches carry no tag)."""
 
     async def execute(self) -> RunResult:
         stored = self.e._stored(self.items)
@@ -278,24 +281,9 @@ class BatchRun(_Run):
             upload_id = await self._retry(lambda: self.bp.batch_upload(lines, b.local_id))
             store.update_batch(b.local_id, state="uploaded", upload_id=upload_id)
             b.state, b.upload_id = "uploaded", upload_id
-        info: BatchInfo | None = None
         if b.state == "uploaded":
-            if b.info.get("create_sent"):
-                known = {x.batch_id for x in store.batches() if x.batch_id}
-                since = float(b.info["create_sent"]) - FIND_SKEW_S
-                info = await self._retry(lambda: self.bp.batch_find(
-                    b.local_id, b.n_rows, since, known))
-                if info is not None:
-                    log.info("batch %s: re-attached to %s after a lost create", b.local_id,
-                             info.batch_id)
-            if info is None:
-                store.update_batch(b.local_id, info={**b.info, "create_sent": time.time()})
-                info = await self._retry(lambda: self.bp.batch_create(lines, b.upload_id,
-                                                                      b.local_id))
-                self.result.n_batches += 1
-            store.update_batch(b.local_id, state="created", batch_id=info.batch_id,
-                               provider_state=info.state, counts=_counts(info))
-            b.state, b.batch_id = "created", info.batch_id
+            async with self._creating:
+                await self._create(b, lines)
         if b.state in ("created", "ended"):
             assert b.batch_id is not None
             batch_id = b.batch_id
@@ -307,6 +295,29 @@ class BatchRun(_Run):
                 await self._download(b, info, requests)
                 return True
         return False
+
+    async def _create(self, b: BatchEntry, lines: list[bytes]) -> None:
+        """Create the batch, or re-attach to it when a create was sent but its id was lost."""
+        store = self.e.store
+        info: BatchInfo | None = None
+        if b.info.get("create_sent"):
+            known = {x.batch_id for x in store.batches() if x.batch_id}
+            since = float(b.info["create_sent"]) - FIND_SKEW_S
+            info = await self._retry(lambda: self.bp.batch_find(b.local_id, b.n_rows, since,
+                                                                known))
+            if info is not None:
+                log.info("batch %s: re-attached to %s after a lost create", b.local_id,
+                         info.batch_id)
+        if info is None:
+            b.info = {**b.info, "create_sent": time.time()}
+            store.update_batch(b.local_id, info=b.info)
+            # no retry here: a create that failed may still have made the batch; the next
+            # round looks for it first (find), then creates
+            info = await self.bp.batch_create(lines, b.upload_id, b.local_id)
+            self.result.n_batches += 1
+        store.update_batch(b.local_id, state="created", batch_id=info.batch_id,
+                           provider_state=info.state, counts=_counts(info))
+        b.state, b.batch_id = "created", info.batch_id
 
     async def _download(self, b: BatchEntry, info: BatchInfo,
                         requests: dict[str, Request]) -> None:

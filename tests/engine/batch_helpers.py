@@ -50,7 +50,8 @@ class Killed(BaseException):
 
 class DyingProvider:
     """Delegates to a real batch provider and dies at the ``nth`` call of ``method``,
-    ``before`` the call is sent or ``after`` it returned (before the engine saw it)."""
+    ``before`` the call is sent or ``after`` it returned (before the engine saw it).
+    Once dead it stays dead: every later call raises too, as nothing runs after a SIGKILL."""
 
     def __init__(self, inner: Any, method: str, when: str, nth: int = 1) -> None:
         self.inner, self.method, self.when, self.nth = inner, method, when, nth
@@ -58,6 +59,7 @@ class DyingProvider:
         self.batch_limits = inner.batch_limits
         self.base_url = inner.base_url
         self.calls = 0
+        self.dead = False
 
     def batch_line(self, custom_id: str, request: Any) -> bytes:
         return self.inner.batch_line(custom_id, request)
@@ -66,14 +68,18 @@ class DyingProvider:
         return await self.inner.complete(request)
 
     async def _step(self, method: str, *args: Any) -> Any:
+        if self.dead:
+            raise Killed(method)
         hit = False
         if method == self.method:
             self.calls += 1
             hit = self.calls == self.nth
         if hit and self.when == "before":
+            self.dead = True
             raise Killed(method)
         result = await getattr(self.inner, method)(*args)
-        if hit:
+        if hit or self.dead:
+            self.dead = True
             raise Killed(method)
         return result
 
