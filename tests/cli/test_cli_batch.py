@@ -129,3 +129,45 @@ def test_a_second_run_on_a_folder_in_use_exits_2_naming_the_holder(tmp_path, cli
     finally:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
+
+
+def _priced_job(folder: Path, data: Path, url: str, prices: str) -> Path:
+    path = folder / "priced.toml"
+    path.write_text(f"""name = "priced"
+[data]
+source = "{data}"
+[tasks.item_attributes]
+provider = "openai"
+model = "my-served-model"
+base_url = "{url}"
+sample = 4
+[engine]
+max_cost_usd = 1.0
+[enrich]
+weight = 0.5
+[als]
+factors = 8
+iterations = 3
+{prices}
+""", encoding="utf-8")
+    return path
+
+
+def test_job_prices_give_an_unpriced_model_a_budget_and_an_estimate(tmp_path, cli, cli_data,
+                                                                    keys):
+    prices = '[prices.openai."my-served-model"]\ninput = 1.0\noutput = 2.0\n'
+    with _server("openai", cli_data, BatchFaults()) as srv:
+        bare = _priced_job(tmp_path, cli_data, srv.base_url, "")
+        code, _, err = cli("run", bare, "--out", tmp_path / "bare", "--no-progress")
+        assert code == 2 and "no price for openai/my-served-model" in err
+        job = _priced_job(tmp_path, cli_data, srv.base_url, prices)
+        code, out, err = cli("estimate", job, "--json")
+        row = json.loads(out)["tasks"][0]
+        assert code == 0 and row["online_cost_usd"] > 0
+        assert row["batch_cost_usd"] == pytest.approx(row["online_cost_usd"] / 2)
+        code, out, err = cli("estimate", job)
+        assert "online (USD)" in out and "batch (USD)" in out
+        code, out, err = cli("run", job, "--out", tmp_path / "run", "--no-progress")
+        assert code == 0, err
+        money = RunDir(tmp_path / "run").manifest["money"]
+        assert 0 < money["spent_usd"] <= 1.0
