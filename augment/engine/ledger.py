@@ -24,7 +24,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 
-__all__ = ["Ledger", "LEDGER_SCHEMA", "Spend"]
+__all__ = ["Ledger", "LEDGER_SCHEMA", "Spend", "pid_alive"]
 
 LEDGER_SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -36,6 +36,19 @@ CREATE TABLE IF NOT EXISTS ledger (
     created_at REAL NOT NULL DEFAULT (julianday('now'))
 );
 """
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this pid runs on this machine."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass(frozen=True)
@@ -99,11 +112,17 @@ class Ledger:
                              "'batch_reserved')", (ref,))
 
     def settle_orphans(self) -> int:
-        """Turn reservations of other (dead) processes into ``estimated`` spend; their count."""
+        """Turn reservations of dead processes into ``estimated`` spend; their count."""
         with self._lock:
-            cur = self._db.execute("UPDATE ledger SET state='estimated' WHERE state='reserved' "
-                                   "AND pid != ?", (os.getpid(),))
-        return int(cur.rowcount or 0)
+            pids = [int(r[0]) for r in self._db.execute(
+                "SELECT DISTINCT pid FROM ledger WHERE state='reserved'")]
+            dead = [p for p in pids if p != os.getpid() and not pid_alive(p)]
+            n = 0
+            for pid in dead:
+                cur = self._db.execute("UPDATE ledger SET state='estimated' "
+                                       "WHERE state='reserved' AND pid=?", (pid,))
+                n += int(cur.rowcount or 0)
+        return n
 
     def spend(self, batch: str | None = None) -> Spend:
         """The store's spend (or one batch's, by its local id)."""

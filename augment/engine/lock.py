@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from augment.engine.ledger import pid_alive
 from augment.errors import RunLocked
 
 __all__ = ["FolderLock", "LOCK_NAME"]
@@ -27,18 +28,6 @@ __all__ = ["FolderLock", "LOCK_NAME"]
 log = logging.getLogger("augment.engine")
 
 LOCK_NAME = "run.lock"
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 @contextlib.contextmanager
@@ -79,7 +68,7 @@ class FolderLock:
                 same_host = old.get("host") in (None, me["host"])
                 if pid == os.getpid():
                     pass  # re-entrant within one process
-                elif not same_host or _alive(pid):
+                elif not same_host or pid_alive(pid):
                     raise RunLocked(
                         f"run folder {self.folder} is in use by process {pid} on "
                         f"{old.get('host')} (started {old.get('started_at')}); wait for it to "
