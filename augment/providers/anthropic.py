@@ -48,7 +48,7 @@ class AnthropicProvider:
 
     def __init__(self, model: str = "claude-haiku-4-5", *, api_key: str | None = None,
                  base_url: str | None = None, timeout: float = 60.0,
-                 name: str = "anthropic", http: str = "httpx") -> None:
+                 name: str = "anthropic", http: str = "auto") -> None:
         self.name = name
         self.http = http
         self.model = model

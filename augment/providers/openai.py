@@ -55,7 +55,7 @@ class OpenAIProvider:
     def __init__(self, model: str = "gpt-4o-mini", *, api_key: str | None = None,
                  base_url: str | None = None, timeout: float = 60.0, strict: bool = True,
                  json_mode: str = "json_schema", name: str = "openai",
-                 http: str = "httpx") -> None:
+                 http: str = "auto") -> None:
         self.name = name
         self.http = http
         self.model = model
