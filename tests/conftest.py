@@ -31,5 +31,6 @@ def movielens_dir() -> Path:
     """The folder that holds ``ml-latest-small/`` (skips when absent)."""
     d = _data_dir()
     if d is None:
-        pytest.skip("MovieLens not found: set AUGMENT_DATA_DIR to the folder holding ml-latest-small/")
+        pytest.skip("MovieLens not found: set AUGMENT_DATA_DIR to the folder holding "
+                    "ml-latest-small/")
     return d

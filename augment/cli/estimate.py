@@ -35,11 +35,9 @@ def format_estimates(rows: list[dict]) -> str:
              f"{sum(r.get('online_cost_usd', r['cost_usd']) for r in rows):.4f}",
              f"{sum(r.get('batch_cost_usd', 0.0) for r in rows):.4f}",
              f"{sum(r['max_cost_usd'] for r in rows):.4f}"]
-    table = [header, *body, total]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-                     for r in table)
+    from augment.evaluation.table import text_table
+
+    return text_table([header, *body, total], n_left=2)
 
 
 def run(args: argparse.Namespace) -> int:

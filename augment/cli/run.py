@@ -79,11 +79,9 @@ def summary_table(metrics: dict[str, Any]) -> str:
             value = per_seg.get(seg, {}).get(f"{m}@{k}")
             cells.append("-" if value is None else f"{value:.4f}")
         rows.append([name] + cells)
-    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                       for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-             for r in [header] + rows]
-    return "\n".join(lines)
+    from augment.evaluation.table import text_table
+
+    return text_table([header, *rows], n_left=1)
 
 
 def finish(run_dir: Path) -> None:

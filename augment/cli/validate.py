@@ -59,7 +59,7 @@ def read_rows(path: Path) -> Iterator[tuple[str, Any, str | None]]:
             except json.JSONDecodeError as exc:
                 yield f"line {n}", None, f"not valid JSON: {exc.msg} (column {exc.colno})"
     elif suffix in (".parquet", ".pq"):
-        from augment.jobs._files import read_records_parquet
+        from augment.files import read_records_parquet
 
         try:
             rows = read_records_parquet(path)

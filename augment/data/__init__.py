@@ -1,4 +1,5 @@
-"""Data layer: the Dataset, its id vocabularies and loaders (DataFrames, CSV, Parquet, MovieLens)."""
+"""Data layer: the Dataset, its id vocabularies and loaders (DataFrames, CSV, Parquet,
+MovieLens)."""
 
 from augment.data.dataset import INTERACTION_COLUMNS, Dataset
 from augment.data.loaders import dataset_from_frames, load_dataset

@@ -42,7 +42,8 @@ class Dataset:
     item_features: sp.csr_matrix | None = field(default=None, compare=False)
     user_features: sp.csr_matrix | None = field(default=None, compare=False)
     feature_names: dict[str, list[str]] = field(default_factory=dict, compare=False)
-    """Names of the columns of ``item_features`` (key ``"item"``) and ``user_features`` (``"user"``)."""
+    """Names of the columns of ``item_features`` (key ``"item"``) and ``user_features``
+    (``"user"``)."""
 
     @cached_property
     def item_vocab(self) -> Vocabulary:
@@ -66,7 +67,8 @@ class Dataset:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def matrix(self, interactions: pd.DataFrame | None = None) -> sp.csr_matrix:
-        """Users x items CSR matrix of weights (duplicates summed), over this dataset's vocabularies."""
+        """Users x items CSR matrix of weights (duplicates summed), over this dataset's
+        vocabularies."""
         df = self.interactions if interactions is None else interactions
         rows = self.user_vocab.index(df["user_id"])
         cols = self.item_vocab.index(df["item_id"])

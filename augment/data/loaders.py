@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import TypeAlias
 
 import pandas as pd
 
@@ -30,7 +31,7 @@ __all__ = ["load_dataset", "dataset_from_frames"]
 
 log = logging.getLogger(__name__)
 
-Table = pd.DataFrame | str | Path
+Table: TypeAlias = pd.DataFrame | str | Path
 
 
 def _as_frame(table: Table, label: str) -> tuple[pd.DataFrame, str]:

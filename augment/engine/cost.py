@@ -120,7 +120,8 @@ class Estimate:
 
 
 class PriceTable:
-    """Prices per provider and model; ``lookup`` matches exactly, then by longest prefix, then ``*``."""
+    """Prices per provider and model; ``lookup`` matches exactly, then by longest prefix,
+    then ``*``."""
 
     def __init__(self, table: dict[str, dict[str, dict[str, float]]]) -> None:
         self.table = {p: {m: dict(v) for m, v in models.items()}

@@ -33,7 +33,8 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, time.monotonic() + max(seconds, 0.0))
 
     def tighten(self, per_minute: float | None) -> bool:
-        """Lower the limit to ``per_minute`` if that is lower (or no limit is set); True if changed."""
+        """Lower the limit to ``per_minute`` if that is lower (or no limit is set); True if
+        changed."""
         if per_minute is None or per_minute <= 0:
             return False
         if self.per_minute is None or per_minute < self.per_minute:

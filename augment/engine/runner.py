@@ -94,7 +94,8 @@ class Engine:
 
     # public API ----------------------------------------------------------------------------
     def estimate(self, items: Iterable[WorkItem]) -> Estimate:
-        """Tokens and cost of running ``items``, before any call (items done in the store are free)."""
+        """Tokens and cost of running ``items``, before any call (items done in the store are
+        free)."""
         items = list(items)
         stored = self._stored(items)
         n = n_in = n_out = worst_out = 0
@@ -252,7 +253,8 @@ class _Run:
                     truncation_max_tokens=self.cfg.truncation_max_tokens, first_hash=h0)
 
     async def _process(self, item: WorkItem,
-                       stored: dict[tuple[str, str], dict[str, Any]]) -> tuple[bool, dict[str, Any], bool]:
+                       stored: dict[tuple[str, str], dict[str, Any]]
+                       ) -> tuple[bool, dict[str, Any], bool]:
         """Return ``(ok, record_or_failure, cached)`` for one item; never raises for a row."""
         h0 = self.e._hash(item.request)
         rec = self.stored_record(item, h0, stored)

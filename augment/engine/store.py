@@ -122,12 +122,15 @@ class Store(Ledger, BatchLog):
             self._db.execute("COMMIT")
 
     # results -----------------------------------------------------------------------------
-    def get_results(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
-        """Stored ``(status, payload)`` for the given ``(key, request_hash)`` pairs that have one."""
+    def get_results(self, pairs: list[tuple[str, str]]
+                    ) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+        """Stored ``(status, payload)`` for the given ``(key, request_hash)`` pairs that have
+        one."""
         out: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
         wanted = set(pairs)
         with self._lock:
-            rows = self._db.execute("SELECT key, request_hash, status, payload FROM results").fetchall()
+            rows = self._db.execute(
+                "SELECT key, request_hash, status, payload FROM results").fetchall()
         for key, rh, status, payload in rows:
             if (key, rh) in wanted:
                 out[(key, rh)] = (status, json.loads(payload))

@@ -20,12 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from augment.engine.types import EngineConfig
 from augment.errors import ConfigError
 from augment.jobs._validate import validate_job_dict
+from augment.recommend import ALSConfig
+from augment.tuning import EnrichConfig
 
 __all__ = [
     "TASK_NAMES", "DataConfig", "SplitConfig", "GenerationParams", "TaskConfig", "TasksConfig",
-    "EngineSection", "EnrichConfig", "ALSConfig", "EvaluationConfig", "OutputConfig",
+    "EngineConfig", "EnrichConfig", "ALSConfig", "EvaluationConfig", "OutputConfig",
     "JobConfig", "load_job", "parse_job", "job_hash",
 ]
 
@@ -119,76 +122,6 @@ class TasksConfig:
 
 
 @dataclass(frozen=True)
-class EngineSection:
-    """Limits of the request engine (mirrors ``augment.engine.EngineConfig``)."""
-
-    concurrency: int = 8
-    """Requests in flight at once."""
-    requests_per_minute: float | None = None
-    """Cap on requests per minute (None = no cap)."""
-    tokens_per_minute: float | None = None
-    """Cap on tokens per minute (None = no cap)."""
-    max_cost_usd: float | None = None
-    """Hard budget for the whole run in US dollars (None = no budget)."""
-    max_retries: int = 5
-    """Retries of one call on transient errors."""
-    max_reasks: int = 2
-    """Re-asks after an invalid answer."""
-    timeout_s: float = 60.0
-    """Per-call timeout in seconds."""
-    mode: Literal["online", "batch"] = "online"
-    """``"batch"``: provider batch APIs at the batch price (see ``EngineConfig.mode``)."""
-    wait: bool = False
-    """Batch mode: poll until every batch ended (else exit 4 while batches run)."""
-    poll_initial_s: float = 5.0
-    """Batch mode: first wait between polls."""
-    poll_max_s: float = 300.0
-    """Batch mode: longest wait between polls."""
-    batch_max_requests: int | None = None
-    """Batch mode: requests per batch at most (None = the provider's limit)."""
-    truncation_max_tokens: int = 8192
-    """Largest token cap a truncated answer is retried with."""
-
-    def to_engine_config(self, *, progress: bool = True) -> Any:
-        """An ``augment.engine.EngineConfig`` with these limits."""
-        from augment.engine.types import EngineConfig
-
-        return EngineConfig(progress=progress, **dataclasses.asdict(self))
-
-
-@dataclass(frozen=True)
-class EnrichConfig:
-    """How validated records are merged back into the data."""
-
-    weight: float | Literal["auto"] = "auto"
-    """Weight of a pseudo-interaction (a real one is 1.0), or "auto" = tuned on validation."""
-    denoise_quantile: float | Literal["auto"] = "auto"
-    """Drop this lowest-plausibility share of pseudo-interactions (0 = keep all), or
-    "auto": chosen on validation with an "auto" weight, none with a fixed weight."""
-    confidence: dict[str, float] = field(
-        default_factory=lambda: {"high": 1.0, "medium": 0.6, "low": 0.3})
-    """Multiplier of the pseudo-interaction weight per confidence label."""
-
-
-@dataclass(frozen=True)
-class ALSConfig:
-    """Hyper-parameters of the implicit ALS model."""
-
-    factors: int = 64
-    """Latent factors."""
-    regularization: float = 50.0
-    """L2 regularisation."""
-    iterations: int = 15
-    """ALS sweeps."""
-    alpha: float = 10.0
-    """Confidence scaling of interaction weights."""
-
-    def params(self) -> dict[str, Any]:
-        """Keyword arguments of ``augment.recommend.ALSRecommender``."""
-        return dataclasses.asdict(self)
-
-
-@dataclass(frozen=True)
 class EvaluationConfig:
     """What is measured."""
 
@@ -216,12 +149,12 @@ class JobConfig:
     """Cold-start split."""
     tasks: TasksConfig = field(default_factory=TasksConfig)
     """Generation tasks."""
-    engine: EngineSection = field(default_factory=EngineSection)
-    """Engine limits."""
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    """Engine limits (``augment.engine.EngineConfig``)."""
     enrich: EnrichConfig = field(default_factory=EnrichConfig)
-    """Enrichment."""
+    """Enrichment (``augment.tuning.EnrichConfig``)."""
     als: ALSConfig = field(default_factory=ALSConfig)
-    """ALS hyper-parameters."""
+    """ALS hyper-parameters (``augment.recommend.ALSConfig``)."""
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     """Evaluation cut-offs."""
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -262,7 +195,7 @@ class JobConfig:
         output = OutputConfig(**{"dir": f"runs/{job_name}", **data.get("output", {})})
         return cls(name=job_name, data=DataConfig(**data.get("data", {})),
                    split=SplitConfig(**data.get("split", {})), tasks=TasksConfig(**tasks),
-                   engine=EngineSection(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
+                   engine=EngineConfig(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
                    als=ALSConfig(**data.get("als", {})),
                    evaluation=EvaluationConfig(**evaluation), output=output,
                    prices=data.get("prices"))
@@ -301,7 +234,8 @@ _HASH_EXCLUDED = {
     ("name",), ("output",), ("data", "data_dir"),
     ("engine", "concurrency"), ("engine", "requests_per_minute"),
     ("engine", "tokens_per_minute"), ("engine", "max_cost_usd"), ("engine", "timeout_s"),
-    ("engine", "max_retries"), ("engine", "mode"), ("engine", "wait"),
+    ("engine", "max_retries"), ("engine", "backoff_initial_s"), ("engine", "backoff_max_s"),
+    ("engine", "progress"), ("engine", "mode"), ("engine", "wait"),
     ("engine", "poll_initial_s"), ("engine", "poll_max_s"), ("engine", "batch_max_requests"),
     ("engine", "truncation_max_tokens"), ("prices",),
 }
@@ -323,7 +257,8 @@ def job_hash(config: JobConfig) -> str:
 
     Excluded (they change where or how fast, not what): the job name, the
     output folder, the data folder, the prices and the engine's throughput limits,
-    budget, timeout, retries, mode (online or batch) and its polling. Key order and the TOML layout never matter.
+    budget, timeout, retries, mode (online or batch) and its polling. Key order and
+    the TOML layout never matter.
     """
     data = config.to_dict()
     for task in data["tasks"].values():  # keys added later hash as before at their default

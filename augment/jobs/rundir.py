@@ -30,10 +30,10 @@ import shutil
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from augment.errors import ConfigError
-from augment.jobs._files import (
+from augment.files import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,
@@ -243,7 +243,7 @@ class RunDir:
             self.start()
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if exc_type is None:
             if self.status == "running":
                 self.complete()

@@ -9,7 +9,7 @@ rows from the store (no provider call) and only asks for the rest.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,8 @@ from augment.engine.store import Store
 from augment.errors import BudgetExceeded, ProviderError
 from augment.jobs.config import JobConfig
 from augment.jobs.rundir import RunDir
-from augment.pipeline._providers import ProviderPool
 from augment.providers.base import Usage
+from augment.providers.pool import ProviderPool
 from augment.splits import Split
 from augment.tasks import TASKS, JobContext, Task
 
@@ -142,7 +142,7 @@ def money_summary(spent: float, kept: float, estimated: float) -> dict[str, floa
 
 
 def _engine(cfg: JobConfig, provider: Any, store: Store, progress: bool) -> Engine:
-    engine_cfg = cfg.engine.to_engine_config(progress=progress)
+    engine_cfg = replace(cfg.engine, progress=progress)
     prices: Any = cfg.prices
     if isinstance(prices, str):
         prices = Path(prices)

@@ -7,14 +7,15 @@ import logging
 import time
 from pathlib import Path
 
+from augment.diagnostics import popularity_diagnostics, pseudo_diagnostics
 from augment.engine.lock import FolderLock
+from augment.enrich import export_enriched
 from augment.jobs.config import JobConfig, OutputConfig
 from augment.jobs.rundir import RunDir
-from augment.pipeline._data import data_counts, load_job_data, split_job_data
-from augment.pipeline._diagnostics import popularity_diagnostics, pseudo_diagnostics
-from augment.pipeline._evaluate import choose_enrichment_for_job, evaluate_job, export_enriched
+from augment.pipeline._evaluate import evaluate_job
 from augment.pipeline._generate import generate
-from augment.pipeline._providers import ProviderFactory, ProviderPool
+from augment.pipeline._job_data import data_counts, load_job_data, split_job_data
+from augment.providers.pool import ProviderFactory, ProviderPool
 from augment.report import write_report
 from augment.tasks.registry import produced_by
 
@@ -72,13 +73,14 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         run.update(counts=data_counts(sp))
         generated = generate(cfg, sp, run, pool, progress=progress)
         records = generated.all_records()
-        choice = choose_enrichment_for_job(cfg, sp, records)
+        choice = cfg.enrich.choose(sp, records, seed=cfg.split.seed, als=cfg.als.params())
         log.info("enrichment: weight %s, denoise quantile %s (%s)", choice.weight,
                  choice.denoise_quantile, choice.chosen_by)
         metrics = evaluate_job(cfg, sp, records, choice)
         run.write_metrics(metrics)
         log.info("exporting the enriched data to %s", run.enriched_dir)
-        enriched = export_enriched(cfg, sp, records, choice, run.enriched_dir)
+        enriched = export_enriched(sp.train, records, choice, run.enriched_dir,
+                                   seed=cfg.split.seed)
         diagnostics: dict = {"enrichment": choice.to_dict()}
         for name in sorted(produced_by("interactions")):  # generated interactions
             pseudo = generated.records.get(name) or []

@@ -30,7 +30,8 @@ _RATE_HEADERS = {"limit_requests": "anthropic-ratelimit-requests-limit",
 BATCH_LIMITS = BatchLimits(max_requests=100_000, max_bytes=250 * 1024 * 1024)
 """Anthropic: 100,000 requests or 256 MB per message batch (kept under, for safety)."""
 _RESULT_REASONS = {"errored": "errored", "canceled": "cancelled", "expired": "expired"}
-_KNOWN = ("stop_sequences",)  # temperature, top_p, top_k: not keywords of this SDK; sent in the body
+# temperature, top_p, top_k: not keywords of this SDK; sent in the body
+_KNOWN = ("stop_sequences",)
 
 
 class AnthropicProvider:

@@ -5,6 +5,7 @@ Ships in the package so users can test their own tasks without a network or a ke
     fake = FakeProvider(fn=lambda req: {"genres": ["Drama"]})
     fake.enqueue('{"bad": 1}')            # queued answers are served first
     fake.enqueue(TransientProviderError("429", retry_after=0.01))
+    fake.enqueue(Completion('{"genres": ["Dr', truncated=True))   # served as is
     ...
     fake.history                          # every Request it received, in order
 """
@@ -52,7 +53,7 @@ class FakeProvider:
         self._queue: deque[Answer] = deque(responses or [])
 
     def enqueue(self, answer: Answer) -> FakeProvider:
-        """Queue one answer (text, JSON value or exception to raise); returns self."""
+        """Queue one answer (text, JSON value, exception to raise or Completion); returns self."""
         self._queue.append(answer)
         return self
 

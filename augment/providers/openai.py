@@ -63,12 +63,14 @@ class OpenAIProvider:
         self.timeout = timeout
         self.strict = strict
         self.json_mode = json_mode
-        self._key = _sdk.resolve_key(api_key, KEY_ENV, name, required=base_url is None) or "not-needed"
+        self._key = (_sdk.resolve_key(api_key, KEY_ENV, name, required=base_url is None)
+                     or "not-needed")
         self._clients = _sdk.LoopBoundClient(self._new_client)
         self.batch_limits = BATCH_LIMITS
 
     def __repr__(self) -> str:  # never shows the key
-        return f"OpenAIProvider(model={self.model!r}, base_url={self.base_url!r}, name={self.name!r})"
+        return (f"OpenAIProvider(model={self.model!r}, base_url={self.base_url!r}, "
+                f"name={self.name!r})")
 
     def _new_client(self) -> Any:
         import openai
@@ -124,7 +126,8 @@ class OpenAIProvider:
         if not completion.choices:
             raise TransientProviderError(f"{self.name}: response without choices; will retry",
                                          provider=self.name)
-        message = completion.choices[0].message
+        choice = completion.choices[0]
+        message = choice.message
         text = message.content if message.content is not None else (message.refusal or "")
         if request is not None:
             text = self._postprocess(text, request, object_root(request.schema)[1])

@@ -91,11 +91,12 @@ def generation_sections(run: RunDir, manifest: dict[str, Any],
         png = stacked_bars(tasks, {"input tokens": [r[3] for r in cost_rows],
                                    "output tokens": [r[4] for r in cost_rows]},
                            title="tokens per task", ylabel="tokens")
-        cost_blocks.append(Figure("tokens", png, "Stacked bars of input and output tokens per task"))
+        cost_blocks.append(Figure("tokens", png,
+                                  "Stacked bars of input and output tokens per task"))
     reasons = Counter((f.get("task", "?"), f.get("reason", "?")) for f in failures)
     valid_blocks: list = [Table(["task", "records", "failures", "validity rate"], valid_rows)]
     if reasons:
-        examples = {}
+        examples: dict[tuple[str, str], str] = {}
         for f in failures:
             examples.setdefault((f.get("task", "?"), f.get("reason", "?")), str(f.get("error", "")))
         valid_blocks.append(Table(["task", "reason", "count", "example error"],
@@ -132,7 +133,8 @@ def diagnostics_section(diagnostics: dict[str, Any] | None) -> Section:
         png = grouped_bars(["generated", "observed"], {"mean popularity percentile": [gen, obs]},
                            title="popularity: generated vs observed", ylabel="percentile",
                            size=(3.6, 2.6))
-        blocks.append(Figure("popularity", png, "Mean popularity percentile, generated vs observed"))
+        blocks.append(Figure("popularity", png,
+                             "Mean popularity percentile, generated vs observed"))
     else:
         blocks.append(NotRun("popularity of generated interactions"))
     return Section("Diagnostics", blocks)

@@ -72,7 +72,8 @@ def item_texts(items: pd.DataFrame, *, columns: Sequence[str] | None = None,
     """
     if "item_id" not in items.columns:
         raise DataError("items table has no 'item_id' column", column="item_id")
-    cols = list(columns) if columns is not None else [c for c in items.columns if c not in _SKIP_COLUMNS]
+    cols = (list(columns) if columns is not None
+            else [c for c in items.columns if c not in _SKIP_COLUMNS])
     cols.sort(key=lambda c: c != "title")
     out: dict[Any, dict[str, Any]] = {}
     records = items[["item_id", *cols]].to_dict("records")

@@ -2,7 +2,8 @@
 
 The server listens on 127.0.0.1 on an ephemeral port, in a background thread,
 one thread per connection. Each request gets the next scripted action (or
-``fn(request_json)`` when the queue is empty): an answer, or a :class:`Fault`.
+``fn(request_json)`` when the queue is empty): an answer, a :class:`Reply` (an answer
+with the usage to report, or cut at max_tokens), or a :class:`Fault`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["Fault", "LoopbackServer", "minimal_instance"]
+from augment.providers.base import Usage
+
+__all__ = ["Fault", "Reply", "LoopbackServer", "minimal_instance"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,21 @@ class Fault:
     def truncated(cls) -> Fault:
         """Send a 200 whose body stops before its declared length."""
         return cls("truncated")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer with its wire details.
+
+    ``usage`` is what the server reports, in augment's terms (input tokens include the
+    cached ones); None estimates it from the text. ``cut_off`` answers as a model that hit
+    ``max_tokens``: OpenAI's ``finish_reason: "length"``, Anthropic's
+    ``stop_reason: "max_tokens"`` (give the partial text as ``answer``).
+    """
+
+    answer: Any
+    usage: Usage | None = None
+    cut_off: bool = False
 
 
 def minimal_instance(schema: dict[str, Any]) -> Any:
@@ -167,8 +185,9 @@ class LoopbackServer:
         """The JSON Schema the request asks for."""
         raise NotImplementedError
 
-    def render(self, body: dict[str, Any], answer: Any) -> dict[str, Any]:
-        """The success body for ``answer``."""
+    def render(self, body: dict[str, Any], answer: Any, *, usage: Usage | None = None,
+               cut_off: bool = False) -> dict[str, Any]:
+        """The success body for ``answer`` (``usage`` and ``cut_off`` as in :class:`Reply`)."""
         raise NotImplementedError
 
     def render_error(self, fault: Fault) -> dict[str, Any]:
@@ -263,7 +282,8 @@ class LoopbackServer:
                     h.connection.shutdown(socket.SHUT_RDWR)
                 return
             if action.kind == "truncated":
-                data = json.dumps(self.render(body, minimal_instance(self.schema_of(body)))).encode()
+                answer = minimal_instance(self.schema_of(body))
+                data = json.dumps(self.render(body, answer)).encode()
                 h.send_response(200)
                 h.send_header("content-type", "application/json")
                 h.send_header("content-length", str(len(data)))
@@ -279,10 +299,12 @@ class LoopbackServer:
                 answer = action.answer if action.answer is not None else self._next_action(body)
                 if isinstance(answer, Fault):  # keep it simple: a slow fault then answers minimally
                     answer = minimal_instance(self.schema_of(body))
-                self._send(h, 200, self.render(body, answer), self.extra_headers())
-                return
-            raise ValueError(f"unknown fault kind {action.kind!r}")
-        self._send(h, 200, self.render(body, action), self.extra_headers())
+                action = answer
+            else:
+                raise ValueError(f"unknown fault kind {action.kind!r}")
+        reply = action if isinstance(action, Reply) else Reply(action)
+        self._send(h, 200, self.render(body, reply.answer, usage=reply.usage,
+                                       cut_off=reply.cut_off), self.extra_headers())
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, status: int, payload: dict[str, Any],

@@ -15,13 +15,15 @@ __all__ = ["load_job_data", "split_job_data", "MOVIELENS_NAMES", "data_counts"]
 MOVIELENS_NAMES = ("movielens-small", "ml-latest-small")
 
 
-def load_job_data(cfg: DataConfig) -> Dataset:
-    """``movielens-small`` (``data_dir``, else ``AUGMENT_DATA_DIR``, else download) or a folder."""
+def load_job_data(cfg: DataConfig, *, key: str = "data.source") -> Dataset:
+    """``movielens-small`` (``data_dir``, else ``AUGMENT_DATA_DIR``, else download) or a folder.
+
+    ``key`` names the setting in errors (a command-line flag, say)."""
     if cfg.source in MOVIELENS_NAMES:
         return load_movielens(cfg.data_dir)
     if not Path(cfg.source).is_dir():
-        raise ConfigError(f"data.source '{cfg.source}' is neither 'movielens-small' nor an "
-                          "existing folder of interactions + items files", key="data.source")
+        raise ConfigError(f"{key} '{cfg.source}' is neither 'movielens-small' nor an "
+                          "existing folder of interactions + items files", key=key)
     return load_dataset(cfg.source)
 
 
