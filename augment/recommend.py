@@ -36,8 +36,9 @@ from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
 from augment.data.dataset import Dataset
+from augment.data.tables import MAX_ABS_WEIGHT
 from augment.data.vocab import Vocabulary
-from augment.errors import ConfigError
+from augment.errors import ConfigError, DataError
 
 __all__ = ["ALSRecommender", "ALSConfig", "solve_with_prior"]
 
@@ -178,6 +179,7 @@ class ALSRecommender:
         get an ALS user update over all their rows (``refit_users``).
         """
         matrix = dataset.matrix()
+        _check_finite(matrix, dataset.name)
         has_data = np.bincount(matrix.indices, minlength=matrix.shape[1]) > 0
         observed = has_data & self._observed_items(dataset, matrix.shape[1])
         prior = self.generated_items == "prior"
@@ -324,6 +326,18 @@ class ALSRecommender:
             top = valid[np.argsort(-s[valid], kind="stable")[:k]]
             rows += [(user, items[j], float(s[j]), n + 1) for n, j in enumerate(top)]
         return pd.DataFrame(rows, columns=["user_id", "item_id", "score", "rank"])
+
+
+def _check_finite(matrix: sp.csr_matrix, name: str) -> None:
+    """ALS never sees a NaN, an inf or a weight past ``MAX_ABS_WEIGHT`` (they turn the
+    factors into NaN); the loaders reject such rows first, this guards DataFrames built
+    by hand."""
+    data = np.asarray(matrix.data, dtype=np.float64)
+    bad = ~(np.abs(data) <= MAX_ABS_WEIGHT)
+    if bad.any():
+        raise DataError(f"{int(bad.sum())} interaction weights are not finite or outside "
+                        f"[-{MAX_ABS_WEIGHT:g}, {MAX_ABS_WEIGHT:g}] (summed per user and item); "
+                        "fix or rescale the weights", file=name, column="weight")
 
 
 def solve_with_prior(conf: sp.csr_matrix, other: np.ndarray, regularization: float,

@@ -158,6 +158,9 @@ class EnrichConfig:
     confidence: dict[str, float] = field(
         default_factory=lambda: dict(DEFAULT_CONFIDENCE_WEIGHTS))
     """Multiplier of the pseudo-interaction weight per confidence label."""
+    use_flagged: bool = False
+    """Use records that screening flagged (possible obeyed injection, repeated text,
+    sensitive tags removed) in enrichment. They are always kept and listed in the report."""
 
     def choose(self, split: Split, records: Sequence[Mapping[str, Any]], *, seed: int = 0,
                als: Mapping[str, Any] | None = None) -> EnrichmentChoice:

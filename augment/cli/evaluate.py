@@ -21,7 +21,7 @@ HELP = "Evaluate the baselines on a cold-start split and write metrics.json."
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="movielens-small",
                         help="'movielens-small' or a folder with interactions.{csv,parquet} "
-                             "and items.{csv,parquet} (default: movielens-small)")
+                             "and, optionally, items.{csv,parquet} (default: movielens-small)")
     parser.add_argument("--data-dir", default=None,
                         help="folder holding ml-latest-small/ (default: $AUGMENT_DATA_DIR, "
                              "else download to the cache)")

@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from augment.errors import BatchesInFlight, BudgetExceeded, ProviderError
+from augment.errors import BatchesInFlight, BudgetExceeded, ProviderError, clip
 
 __all__ = ["HELP", "add_arguments", "run", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE",
-           "EXIT_PROVIDER", "EXIT_IN_FLIGHT", "EXIT_INTERRUPTED", "EXIT_CODES_HELP", "error_line",
+           "EXIT_PROVIDER", "EXIT_INTERNAL", "EXIT_IN_FLIGHT", "EXIT_INTERRUPTED",
+           "EXIT_CODES_HELP", "error_line",
            "show_stages", "summary_table", "finish"]
 
 HELP = "Run a job file: generate, validate, enrich, train, evaluate and write the report."
@@ -27,17 +28,22 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 """Bad usage, job file, configuration or data (any other AugmentError)."""
 EXIT_PROVIDER = 3
-"""A provider failed every request of a task, or the budget stopped the run."""
-EXIT_IN_FLIGHT = 4
-"""Batch mode: provider batches are still running; run the same command again (it
-re-attaches, never resubmits) or add ``--wait``."""
+"""A provider failed every request of a task, the budget stopped the run, or the run
+finished ``degraded`` (a task's failure rate passed ``engine.max_failure_rate``)."""
+EXIT_INTERNAL = 4
+"""An unexpected error (a bug): one line, the traceback with ``-v`` / ``--debug``."""
+EXIT_IN_FLIGHT = 75
+"""Batch mode: provider batches are still running (sysexits' EX_TEMPFAIL); run the same
+command again (it re-attaches, never resubmits) or add ``--wait``."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C."""
 
-EXIT_CODES_HELP = ("exit codes: 0 ok; 1 invalid records (validate); 2 usage, job file, config or "
-                   "data error, or the run folder is in use; 3 provider failure or budget stop "
-                   "(run again to resume); 4 provider batches still running (run again, or "
-                   "with --wait, to re-attach); 130 interrupted (run again to resume)")
+EXIT_CODES_HELP = ("exit codes: 0 ok; 1 invalid records (validate); 2 usage, job file, config, "
+                   "data or file-system error, or the run folder is in use; 3 provider failure, "
+                   "budget stop or degraded run (too many failed records; run again to resume); "
+                   "4 internal error (rerun with --debug for the traceback); 75 provider batches "
+                   "still running (run again, or with --wait, to re-attach); 130 interrupted "
+                   "(run again to resume)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,12 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--wait", action="store_true",
                         help="batch mode: poll until every provider batch ended (with backoff "
-                             "and a progress bar) instead of exiting 4 while they run")
+                             "and a progress bar) instead of exiting 75 while they run")
 
 
-def error_line(command: str, exc: BaseException) -> None:
+def error_line(command: str, exc: BaseException | str) -> None:
     """Print ``augment <command>: error: <message>`` as one line on stderr."""
-    print(f"augment {command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+    print(f"augment {command}: error: {clip(' '.join(str(exc).split()), 1000)}",
+          file=sys.stderr)
 
 
 def show_stages() -> None:
@@ -124,4 +131,10 @@ def run(args: argparse.Namespace) -> int:
         error_line(args.command, exc)
         return EXIT_PROVIDER
     finish(run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("status") == "degraded":
+        message = (manifest.get("error") or {}).get("message", "")
+        error_line(args.command, f"run degraded: {message}; see failures.jsonl and the report "
+                                 "(engine.max_failure_rate sets the limit)")
+        return EXIT_PROVIDER
     return EXIT_OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,9 +63,9 @@ class Dataset:
     def n_items(self) -> int:
         return len(self.item_vocab)
 
-    def replace(self, **changes: object) -> Dataset:
+    def replace(self, **changes: Any) -> Dataset:
         """A new Dataset with some fields replaced (vocabularies are recomputed)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)
 
     def matrix(self, interactions: pd.DataFrame | None = None) -> sp.csr_matrix:
         """Users x items CSR matrix of weights (duplicates summed), over this dataset's

@@ -21,6 +21,7 @@ from augment.data.tables import (
     check_ids,
     check_numeric,
     check_unique,
+    check_weights,
     find_table,
     read_table,
     require_columns,
@@ -67,7 +68,8 @@ def dataset_from_frames(interactions: Table, items: Table | None = None,
 
     Raises :class:`~augment.errors.DataError` (naming file, 1-based data row and
     column) for a missing column, a missing id, a non-numeric weight or
-    timestamp, a duplicate (user_id, item_id) or item_id row, or an empty
+    timestamp, a weight that is not finite or beyond ``MAX_ABS_WEIGHT`` (1e6) in
+    absolute value, a duplicate (user_id, item_id) or item_id row, or an empty
     table. Items that appear in interactions but not in ``items`` are added
     with empty text (a :class:`~augment.errors.DataWarning` says how many).
     """
@@ -77,6 +79,7 @@ def dataset_from_frames(interactions: Table, items: Table | None = None,
     check_ids(inter, "item_id", file=ifile)
     inter = inter.copy()
     inter["weight"] = check_numeric(inter, "weight", file=ifile)
+    check_weights(inter["weight"], "weight", file=ifile)
     if "timestamp" in inter.columns and not pd.api.types.is_datetime64_any_dtype(
             inter["timestamp"]):
         inter["timestamp"] = check_numeric(inter, "timestamp", file=ifile)

@@ -86,6 +86,11 @@ class EngineConfig:
     rather than stop early."""
     progress: bool = True
     """Show a progress bar (terminal or notebook)."""
+    max_failure_rate: float = 0.2
+    """Share of a task's targets that may fail (validation, provider, unusable) before the
+    task, and the run, end ``degraded`` (exit code 3 from the CLI). A task that gives no
+    record at all is always degraded. The engine itself does not stop at this rate; the
+    pipeline judges each task when it finishes."""
     mode: Literal["online", "batch"] = "online"
     """``"online"``: one call per request. ``"batch"``: requests go into provider batches
     (OpenAI Batch, Anthropic Message Batches) at the batch price; the provider must have

@@ -121,13 +121,14 @@ def profile_features(profiles: pd.DataFrame, vocab: Vocabulary) -> tuple[sp.csr_
         disliked = [_as_list(v) for v in frame.get("disliked_genres", empty)]
         genres = sorted({g for vals in liked + disliked for g in vals})
         col = {g: j for j, g in enumerate(genres)}
-        m = np.zeros((len(frame), len(genres)), dtype=np.float32)
-        for r, (a, b) in enumerate(zip(liked, disliked, strict=True)):
-            m[r, [col[g] for g in set(a)]] += 1.0
-            m[r, [col[g] for g in set(b)]] -= 1.0
-        full = sp.csr_matrix((n, len(genres)), dtype=np.float32).tolil()
-        full[rows] = m
-        blocks.append((normalize(full.tocsr()), [f"profile_genre:{g}" for g in genres]))
+        if genres:  # no profile names a genre: no block (a 0-column one breaks normalize)
+            m = np.zeros((len(frame), len(genres)), dtype=np.float32)
+            for r, (a, b) in enumerate(zip(liked, disliked, strict=True)):
+                m[r, [col[g] for g in set(a)]] += 1.0
+                m[r, [col[g] for g in set(b)]] -= 1.0
+            full = sp.csr_matrix((n, len(genres)), dtype=np.float32).tolil()
+            full[rows] = m
+            blocks.append((normalize(full.tocsr()), [f"profile_genre:{g}" for g in genres]))
     if "themes" in frame:
         themes = [[t.strip().lower() for t in _as_list(v)] for v in frame["themes"]]
         blocks.append(_multi_hot(rows, themes, n, "profile_theme", min_count=2))

@@ -82,8 +82,9 @@ class TaskConfig:
 
     enabled: bool = False
     """Run this task (True when its table is in the job file, unless it says otherwise)."""
-    provider: Literal["local", "openai", "anthropic", "fake"] = "local"
-    """Provider name for ``augment.providers.get_provider`` (OpenAI-compatible = "openai")."""
+    provider: Literal["local", "openai", "openai-compatible", "anthropic", "fake"] = "local"
+    """Provider name for ``augment.providers.get_provider`` (``"openai-compatible"`` needs
+    ``base_url``; ``"fake"`` answers plausible schema-valid data offline, for dry runs)."""
     model: str | None = None
     """Model name; None = the provider's default."""
     base_url: str | None = None
@@ -183,6 +184,10 @@ class JobConfig:
             if task not in multi and raw.get("rounds", 1) != 1:
                 raise ConfigError(f"tasks.{task}.rounds: only {' and '.join(multi)} runs in "
                                   "rounds; remove the key", key=f"tasks.{task}.rounds")
+            if (raw.get("enabled") and raw.get("provider") == "openai-compatible"
+                    and not raw.get("base_url")):
+                raise ConfigError("provider 'openai-compatible' needs base_url, e.g. "
+                                  '"http://localhost:8000/v1"', key=f"tasks.{task}.base_url")
             params = GenerationParams(**raw.pop("params", {}))
             tasks[task] = dataclasses.replace(getattr(defaults, task), params=params, **raw)
         enrich = dict(data.get("enrich", {}))
@@ -235,9 +240,9 @@ _HASH_EXCLUDED = {
     ("engine", "concurrency"), ("engine", "requests_per_minute"),
     ("engine", "tokens_per_minute"), ("engine", "max_cost_usd"), ("engine", "timeout_s"),
     ("engine", "max_retries"), ("engine", "backoff_initial_s"), ("engine", "backoff_max_s"),
-    ("engine", "progress"), ("engine", "mode"), ("engine", "wait"),
-    ("engine", "poll_initial_s"), ("engine", "poll_max_s"), ("engine", "batch_max_requests"),
-    ("engine", "truncation_max_tokens"), ("prices",),
+    ("engine", "progress"), ("engine", "max_failure_rate"), ("engine", "mode"),
+    ("engine", "wait"), ("engine", "poll_initial_s"), ("engine", "poll_max_s"),
+    ("engine", "batch_max_requests"), ("engine", "truncation_max_tokens"), ("prices",),
 }
 
 
@@ -264,6 +269,8 @@ def job_hash(config: JobConfig) -> str:
     for task in data["tasks"].values():  # keys added later hash as before at their default
         if task.get("rounds") == 1:
             task.pop("rounds")
+    if data["enrich"].get("use_flagged") is False:
+        data["enrich"].pop("use_flagged")
     _hash_denoise(data["enrich"])
     for path in _HASH_EXCLUDED:
         node = data

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 from augment.diagnostics import popularity_diagnostics, pseudo_diagnostics
 from augment.engine.lock import FolderLock
@@ -13,11 +14,13 @@ from augment.enrich import export_enriched
 from augment.jobs.config import JobConfig, OutputConfig
 from augment.jobs.rundir import RunDir
 from augment.pipeline._evaluate import evaluate_job
+from augment.pipeline._fallback import without_failing_tasks
 from augment.pipeline._generate import generate
 from augment.pipeline._job_data import data_counts, load_job_data, split_job_data
 from augment.providers.pool import ProviderFactory, ProviderPool
 from augment.report import write_report
 from augment.tasks.registry import produced_by
+from augment.tasks.screening import usable_for_enrichment
 
 __all__ = ["run_job", "with_output"]
 
@@ -52,6 +55,13 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
     - One run per folder: a second ``run_job`` on a folder in use raises RunLocked
       (a lock left by a dead process is taken over with a warning).
 
+    Generated data never crashes a run: records that cannot be used become failures
+    with a reason (:mod:`augment.tasks.screening`; records flagged there are left out
+    of enrichment unless ``enrich.use_flagged``), and if a stage after the engine still
+    fails on a task's records, that task's records become failures and the stages run
+    without them. A task whose failure rate passes ``engine.max_failure_rate`` (or
+    that gave no record) ends the run ``"degraded"`` (manifest ``degraded`` says why).
+
     Raises ConfigError / DataError for bad jobs or data, BudgetExceeded when
     ``engine.max_cost_usd`` stops a task, ProviderError when a task's provider
     fails every request, BatchesInFlight while provider batches run (batch mode
@@ -72,15 +82,21 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         log.info("run folder %s (attempt %s)", run.path, run.manifest.get("attempts"))
         run.update(counts=data_counts(sp))
         generated = generate(cfg, sp, run, pool, progress=progress)
-        records = generated.all_records()
-        choice = cfg.enrich.choose(sp, records, seed=cfg.split.seed, als=cfg.als.params())
-        log.info("enrichment: weight %s, denoise quantile %s (%s)", choice.weight,
-                 choice.denoise_quantile, choice.chosen_by)
-        metrics = evaluate_job(cfg, sp, records, choice)
+        records = usable_for_enrichment(generated.all_records(),
+                                        use_flagged=cfg.enrich.use_flagged)
+
+        def downstream(recs: list[dict]) -> tuple[Any, dict, dict]:
+            choice = cfg.enrich.choose(sp, recs, seed=cfg.split.seed, als=cfg.als.params())
+            log.info("enrichment: weight %s, denoise quantile %s (%s)", choice.weight,
+                     choice.denoise_quantile, choice.chosen_by)
+            metrics = evaluate_job(cfg, sp, recs, choice)
+            log.info("exporting the enriched data to %s", run.enriched_dir)
+            return choice, metrics, export_enriched(sp.train, recs, choice, run.enriched_dir,
+                                                    seed=cfg.split.seed)
+
+        (choice, metrics, enriched), dropped = without_failing_tasks(downstream, records, run)
+        generated.degraded.update(dropped)
         run.write_metrics(metrics)
-        log.info("exporting the enriched data to %s", run.enriched_dir)
-        enriched = export_enriched(sp.train, records, choice, run.enriched_dir,
-                                   seed=cfg.split.seed)
         diagnostics: dict = {"enrichment": choice.to_dict()}
         for name in sorted(produced_by("interactions")):  # generated interactions
             pseudo = generated.records.get(name) or []
@@ -93,6 +109,8 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         run.update(enrichment=choice.to_dict(), enriched=enriched,
                    provider_calls=generated.calls,
                    duration_s=round(time.perf_counter() - start, 1))
+        if generated.degraded:
+            run.degrade(generated.degraded)
     log.info("writing the report")
     write_report(run)
     log.info("done in %.1f s: %s", time.perf_counter() - start, run.report_html)

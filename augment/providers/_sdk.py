@@ -50,6 +50,7 @@ def scrub_exception(exc: BaseException, secrets: tuple[str | None, ...]) -> None
     """Remove secrets from an SDK exception's text in place (it stays the ``__cause__``)."""
     exc.args = tuple(scrub(a, secrets) if isinstance(a, str) else a for a in exc.args)
     if isinstance(getattr(exc, "message", None), str):
+        # the SDKs' errors carry .message; BaseException does not declare it
         exc.message = scrub(exc.message, secrets)  # type: ignore[attr-defined]
     if hasattr(exc, "body"):
         exc.body = None
@@ -95,7 +96,7 @@ def network_error(provider: str, exc: BaseException, *, timeout: bool) -> Transi
     what = "request timed out" if timeout else f"connection failed ({type(exc).__name__})"
     err = TransientProviderError(f"{provider}: {what}; will retry", provider=provider)
     if timeout:
-        err.reason = "timeout"  # type: ignore[attr-defined]
+        err.reason = "timeout"
     return err
 
 

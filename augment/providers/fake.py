@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from augment.errors import ConfigError
 from augment.providers.base import Completion, Request, Usage
 
 __all__ = ["FakeProvider", "Answer"]
@@ -34,17 +33,23 @@ class FakeProvider:
     Args:
         responses: answers served first, in order (same kinds as :meth:`enqueue`).
         fn: ``fn(request) -> str | dict | list`` answers once the queue is empty
-            (it may also raise a ProviderError).
+            (it may also raise a ProviderError). Without ``fn``, an empty queue is
+            answered with a plausible, schema-valid answer built from the request
+            (:func:`augment.testing.answers.plausible_answer`), so ``provider = "fake"``
+            in a job dry-runs it offline.
         model: the model name put into cache keys and records.
         latency: seconds to ``await`` before each answer (simulates a network).
         usage: usage reported for each answer; by default ~4 characters per token.
         name: provider name used in cache keys and price lookups.
+        seed: seed of the plausible default answers.
     """
 
     def __init__(self, responses: list[Answer] | None = None,
                  fn: Callable[[Request], Any] | None = None, model: str = "fake",
-                 latency: float = 0.0, usage: Usage | None = None, name: str = "fake") -> None:
+                 latency: float = 0.0, usage: Usage | None = None, name: str = "fake",
+                 seed: int = 0) -> None:
         self.name = name
+        self.seed = seed
         self.model = model
         self.latency = latency
         self.usage = usage
@@ -72,8 +77,10 @@ class FakeProvider:
         elif self.fn is not None:
             answer = self.fn(request)
         else:
-            raise ConfigError("FakeProvider has no queued answer and no fn: enqueue() more answers "
-                              "or pass fn=")
+            from augment.testing.answers import plausible_answer, request_text
+
+            answer = plausible_answer(request.schema, request_text(request.messages),
+                                      seed=self.seed)
         if isinstance(answer, BaseException):
             raise answer
         if isinstance(answer, Completion):

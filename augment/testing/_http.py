@@ -135,12 +135,16 @@ class LoopbackServer:
         responses: actions served first, in order: answers (str text or JSON value)
             or :class:`Fault` objects.
         fn: ``fn(request_json) -> answer | Fault`` once the queue is empty;
-            default: a minimal valid instance of the request's schema.
+            default: a plausible answer valid against the request's schema that passes
+            the built-in tasks' checks (:func:`augment.testing.answers.plausible_answer`,
+            deterministic by ``seed``).
         latency: seconds to wait before every answer.
         rate_limits: announced in ``x-ratelimit-*`` headers, e.g.
             ``{"limit_requests": 500, "remaining_requests": 499, "limit_tokens": 30000}``.
         fault_rate: share of requests answered with a random transient fault
             (429/500/503), drawn from ``random.Random(seed)``.
+        seed: seed of the faults and of the default answers.
+        port: port to listen on (0 = any free port; see :attr:`port`).
     """
 
     path = "/"
@@ -148,7 +152,9 @@ class LoopbackServer:
     def __init__(self, responses: list[Any] | None = None,
                  fn: Callable[[dict[str, Any]], Any] | None = None, *, latency: float = 0.0,
                  rate_limits: dict[str, float] | None = None, fault_rate: float = 0.0,
-                 seed: int = 0) -> None:
+                 seed: int = 0, port: int = 0) -> None:
+        self.seed = seed
+        self._port = port
         self._script = _Script(deque(responses or []), fn)
         self.latency = latency
         self.rate_limits = dict(rate_limits or {})
@@ -178,7 +184,14 @@ class LoopbackServer:
                                          Fault.server_error(503)])
         if self._script.fn is not None:
             return self._script.fn(body)
-        return minimal_instance(self.schema_of(body))
+        return self.default_answer(body)
+
+    def default_answer(self, body: dict[str, Any]) -> Any:
+        """The answer when nothing is scripted: plausible, schema-valid, check-passing."""
+        from augment.testing.answers import plausible_answer, request_text
+
+        return plausible_answer(self.schema_of(body), request_text(body.get("messages") or []),
+                                seed=self.seed)
 
     # to override ---------------------------------------------------------------------------
     def schema_of(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -229,7 +242,7 @@ class LoopbackServer:
             def do_GET(self) -> None:  # noqa: N802 - http.server API
                 server._handle(self)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
                                         kwargs={"poll_interval": 0.05})
@@ -297,8 +310,8 @@ class LoopbackServer:
             if action.kind == "slow":
                 time.sleep(action.delay)
                 answer = action.answer if action.answer is not None else self._next_action(body)
-                if isinstance(answer, Fault):  # keep it simple: a slow fault then answers minimally
-                    answer = minimal_instance(self.schema_of(body))
+                if isinstance(answer, Fault):  # keep it simple: a slow fault then answers
+                    answer = self.default_answer(body)
                 action = answer
             else:
                 raise ValueError(f"unknown fault kind {action.kind!r}")

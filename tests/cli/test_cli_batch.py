@@ -1,5 +1,5 @@
 """`augment run` with ``mode = "batch"`` end to end against the loopback batch servers (real
-SDKs), `augment status` / `cancel`, exit 4 with a resume line, and the run-folder lock."""
+SDKs), `augment status` / `cancel`, exit 75 with a resume line, and the run-folder lock."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_batches_in_flight_exit_4_with_a_resume_line_then_status_and_cancel(
     with _server(provider, cli_data, BatchFaults(complete_after_s=60)) as srv:
         job = _job(tmp_path, cli_data, provider, srv.base_url, wait=False)
         code, out, err = cli("run", job, "--out", tmp_path / "run", "--no-progress")
-        assert code == 4, err
+        assert code == 75, err
         assert f"to resume: augment run {job} --out {tmp_path / 'run'}" in err
         assert RunDir(tmp_path / "run").status == "waiting"
         code, out, _ = cli("status", tmp_path / "run")

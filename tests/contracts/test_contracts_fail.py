@@ -3,12 +3,6 @@ checks they break (run in a child pytest session, as a user's test module would 
 
 from __future__ import annotations
 
-# imported here so the child sessions reuse them (numpy cannot be imported twice)
-import augment.evaluation  # noqa: F401
-import augment.features  # noqa: F401
-import augment.providers.openai  # noqa: F401
-import augment.testing.contracts  # noqa: F401
-
 pytest_plugins = ["pytester"]
 
 BROKEN_PROVIDER = '''
@@ -16,8 +10,18 @@ import pytest
 from augment.errors import PermanentProviderError, ProviderError
 from augment.providers.base import Completion, Usage
 from augment.providers.openai import OpenAIProvider
-from augment.testing.contracts import ProviderContract
+from augment.testing import OpenAIServer
+from augment.testing.contracts import ProviderContract, contract_request
 from augment.testing.harness import OpenAIHarness
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_sdk():
+    """A first SDK call (slow lazy imports) before the short-timeout tests."""
+    import asyncio
+    with OpenAIServer() as srv:
+        provider = OpenAIProvider(base_url=srv.base_url, api_key="sk-warm-0123", timeout=60)
+        asyncio.run(provider.complete(contract_request()))
 
 
 class CarelessProvider(OpenAIProvider):
@@ -73,11 +77,16 @@ class TestRandomClaimingToLearn(RecommenderContract):
 
 
 def _outcomes(pytester, source: str) -> tuple[set[str], set[str]]:
+    """(passed, failed) test names of ``source`` run by pytest in a child process (a child
+    session in this process would leave re-imported SDK modules behind)."""
     pytester.makepyfile(test_broken=source)
-    rec = pytester.inline_run("-p", "no:cacheprovider", "-q")
-    passed, _, failed = rec.listoutcomes()
-    name = lambda r: r.nodeid.split("::", 1)[1]  # noqa: E731
-    return {name(r) for r in passed}, {name(r) for r in failed}
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rA")
+    out: dict[str, set[str]] = {"PASSED": set(), "FAILED": set()}
+    for line in result.outlines:
+        word, _, rest = line.partition(" ")
+        if word in out and "::" in rest:
+            out[word].add(rest.split(" - ")[0].split("::", 1)[1])
+    return out["PASSED"], out["FAILED"]
 
 
 def test_provider_contract_catches_a_careless_provider(pytester):

@@ -17,6 +17,8 @@ from augment.testing.harness import (
     ProviderHarness,
 )
 
+pytestmark = pytest.mark.usefixtures("warm_sdks")  # short timeouts: SDKs imported first
+
 
 class TestFakeProvider(ProviderContract):
     @pytest.fixture

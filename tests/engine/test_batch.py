@@ -104,7 +104,7 @@ def test_in_flight_batches_raise_then_a_rerun_reattaches(name, tmp_path):
     with server(name, faults=BatchFaults(complete_after_s=0.6)) as srv:
         with pytest.raises(BatchesInFlight) as info:
             Engine(provider(name, srv), config(wait=False), store=store).run(make_items(N))
-        assert info.value.exit_code == 4 and "run the same command again" in str(info.value)
+        assert info.value.exit_code == 75 and "run the same command again" in str(info.value)
         first = srv.book.summary()["batches"]
         assert len(info.value.batch_ids) == first == math.ceil(N / 5)
         result = Engine(provider(name, srv), config(), store=store).run(make_items(N))
