@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from augment.enrich import augmented_variants, enrich
     from augment.errors import (
         AugmentError,
+        BatchesInFlight,
         BudgetExceeded,
         ConfigError,
         DataError,
@@ -54,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     "augmented_variants": "augment.enrich",
     "enrich": "augment.enrich",
     "AugmentError": "augment.errors",
+    "BatchesInFlight": "augment.errors",
     "BudgetExceeded": "augment.errors",
     "ConfigError": "augment.errors",
     "DataError": "augment.errors",
@@ -152,6 +154,7 @@ __all__ = [
     "write_report",
     # errors
     "AugmentError",
+    "BatchesInFlight",
     "BudgetExceeded",
     "ConfigError",
     "DataError",

@@ -35,6 +35,8 @@ COMMANDS: list[str] = [
     "validate",
     "report",
     "demo",
+    "status",
+    "cancel",
 ]
 """Module names under ``augment.cli``, one per command (``_`` becomes ``-``)."""
 

@@ -160,6 +160,9 @@ class JobConfig:
     """Evaluation cut-offs."""
     output: OutputConfig = field(default_factory=OutputConfig)
     """Run folder."""
+    prices: str | dict[str, dict[str, dict[str, float]]] | None = None
+    """Prices for models the shipped table lacks: a JSON prices file, or provider -> model ->
+    rates (USD per 1M tokens), so any model can have a budget."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples as lists, None kept)."""
@@ -199,7 +202,8 @@ class JobConfig:
                    split=SplitConfig(**data.get("split", {})), tasks=TasksConfig(**tasks),
                    engine=EngineConfig(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
                    als=ALSConfig(**data.get("als", {})),
-                   evaluation=EvaluationConfig(**evaluation), output=output)
+                   evaluation=EvaluationConfig(**evaluation), output=output,
+                   prices=data.get("prices"))
 
 
 def parse_job(text: str, *, file: str | None = None, name: str | None = None) -> JobConfig:
@@ -225,7 +229,10 @@ def load_job(path: str | Path) -> JobConfig:
                           file=str(path)) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the job file: {exc}", file=str(path)) from exc
-    return parse_job(text, file=str(path), name=path.stem)
+    cfg = parse_job(text, file=str(path), name=path.stem)
+    if isinstance(cfg.prices, str) and not Path(cfg.prices).is_absolute():
+        cfg = dataclasses.replace(cfg, prices=str(path.parent / cfg.prices))
+    return cfg
 
 
 _HASH_EXCLUDED = {
@@ -233,7 +240,9 @@ _HASH_EXCLUDED = {
     ("engine", "concurrency"), ("engine", "requests_per_minute"),
     ("engine", "tokens_per_minute"), ("engine", "max_cost_usd"), ("engine", "timeout_s"),
     ("engine", "max_retries"), ("engine", "backoff_initial_s"), ("engine", "backoff_max_s"),
-    ("engine", "progress"), ("engine", "max_failure_rate"),
+    ("engine", "progress"), ("engine", "max_failure_rate"), ("engine", "mode"),
+    ("engine", "wait"), ("engine", "poll_initial_s"), ("engine", "poll_max_s"),
+    ("engine", "batch_max_requests"), ("engine", "truncation_max_tokens"), ("prices",),
 }
 
 
@@ -252,8 +261,9 @@ def job_hash(config: JobConfig) -> str:
     """A stable hash of what determines a run's records and metrics.
 
     Excluded (they change where or how fast, not what): the job name, the
-    output folder, the data folder and the engine's throughput limits, budget,
-    timeout and retries. Key order and the TOML layout never matter.
+    output folder, the data folder, the prices and the engine's throughput limits,
+    budget, timeout, retries, mode (online or batch) and its polling. Key order and
+    the TOML layout never matter.
     """
     data = config.to_dict()
     for task in data["tasks"].values():  # keys added later hash as before at their default

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from augment.diagnostics import popularity_diagnostics, pseudo_diagnostics
+from augment.engine.lock import FolderLock
 from augment.enrich import export_enriched
 from augment.jobs.config import JobConfig, OutputConfig
 from augment.jobs.rundir import RunDir
@@ -51,6 +52,9 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
     - ``progress``: engine progress bars (tqdm.auto); stages are logged on the
       ``augment.pipeline`` logger.
 
+    - One run per folder: a second ``run_job`` on a folder in use raises RunLocked
+      (a lock left by a dead process is taken over with a warning).
+
     Generated data never crashes a run: records that cannot be used become failures
     with a reason (:mod:`augment.tasks.screening`; records flagged there are left out
     of enrichment unless ``enrich.use_flagged``), and if a stage after the engine still
@@ -60,8 +64,9 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
 
     Raises ConfigError / DataError for bad jobs or data, BudgetExceeded when
     ``engine.max_cost_usd`` stops a task, ProviderError when a task's provider
-    fails every request; KeyboardInterrupt marks the run "interrupted". In each
-    case the manifest says so and a rerun resumes.
+    fails every request, BatchesInFlight while provider batches run (batch mode
+    without ``engine.wait``: status "waiting"); KeyboardInterrupt marks the run
+    "interrupted". In each case the manifest says so and a rerun resumes.
     """
     cfg = with_output(cfg, out)
     start = time.perf_counter()
@@ -72,7 +77,8 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
              sp.kind, sp.seed, len(sp.train.interactions), len(sp.cold_items),
              len(sp.cold_users))
     pool = ProviderPool(provider_factory)
-    with RunDir(cfg.output.dir).start(cfg, job_file=job_file, force=force) as run:
+    with FolderLock(cfg.output.dir), \
+            RunDir(cfg.output.dir).start(cfg, job_file=job_file, force=force) as run:
         log.info("run folder %s (attempt %s)", run.path, run.manifest.get("attempts"))
         run.update(counts=data_counts(sp))
         generated = generate(cfg, sp, run, pool, progress=progress)

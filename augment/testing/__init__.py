@@ -5,7 +5,8 @@ speaking the OpenAI and Anthropic wire formats, with faults on demand. The contr
 
 from augment.providers.fake import FakeProvider
 from augment.testing._http import Fault, LoopbackServer, Reply, minimal_instance
+from augment.testing.batch_servers import AnthropicBatchServer, BatchFaults, OpenAIBatchServer
 from augment.testing.servers import AnthropicServer, OpenAIServer
 
 __all__ = ["FakeProvider", "Fault", "LoopbackServer", "OpenAIServer", "AnthropicServer",
-           "Reply", "minimal_instance"]
+           "Reply", "minimal_instance", "OpenAIBatchServer", "AnthropicBatchServer", "BatchFaults"]
