@@ -31,6 +31,7 @@ COMMANDS: list[str] = [
     "validate",
     "report",
     "demo",
+    "data",
 ]
 """Module names under ``augment.cli``, one per command (``_`` becomes ``-``)."""
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from augment.jobs.config import JobConfig, OutputConfig
 from augment.jobs.rundir import RunDir
-from augment.pipeline._data import data_counts, load_job_data, split_job_data
+from augment.pipeline._data import data_counts, read_job_data, split_job_data
+from augment.pipeline._dataio import check_write_back, data_manifest, write_back
 from augment.pipeline._diagnostics import popularity_diagnostics, pseudo_diagnostics
 from augment.pipeline._evaluate import choose_weight, evaluate_job, export_enriched
 from augment.pipeline._generate import generate
@@ -54,7 +55,8 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
     cfg = with_output(cfg, out)
     start = time.perf_counter()
     log.info("job %s: loading data (%s)", cfg.name, cfg.data.source)
-    dataset = load_job_data(cfg.data)
+    dataset, mapped = read_job_data(cfg.data)
+    check_write_back(cfg.data)
     sp = split_job_data(dataset, cfg.split)
     log.info("split %s seed %d: %d train interactions, %d cold items, %d cold users",
              sp.kind, sp.seed, len(sp.train.interactions), len(sp.cold_items),
@@ -62,7 +64,7 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
     pool = ProviderPool(provider_factory)
     with RunDir(cfg.output.dir).start(cfg, job_file=job_file, force=force) as run:
         log.info("run folder %s (attempt %s)", run.path, run.manifest.get("attempts"))
-        run.update(counts=data_counts(sp))
+        run.update(counts=data_counts(sp), data=data_manifest(cfg, mapped or dataset, sp))
         generated = generate(cfg, sp, run, pool, progress=progress)
         records = generated.all_records()
         choice = choose_weight(cfg, sp, records)
@@ -72,6 +74,8 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         run.write_metrics(metrics)
         log.info("exporting the enriched data to %s", run.enriched_dir)
         enriched = export_enriched(cfg, sp, records, choice, run.enriched_dir)
+        if cfg.data.write_back:
+            run.update(write_back=write_back(cfg.data, run))
         diagnostics: dict = {"enrichment": choice.as_dict()}
         pseudo = generated.records.get("pseudo_interactions") or []
         if pseudo:
