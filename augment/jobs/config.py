@@ -340,7 +340,12 @@ def parse_job(text: str, *, file: str | None = None, name: str | None = None) ->
         raise ConfigError(f"not valid TOML: {exc}. Fix the syntax and run again",
                           file=file, line=line) from exc
     validate_job_dict(data, text, file)
-    return JobConfig.from_dict(data, name=name)
+    try:
+        return JobConfig.from_dict(data, name=name)
+    except ConfigError as exc:
+        if exc.file is not None or file is None:
+            raise
+        raise ConfigError(str(exc), file=file) from exc  # name the job file too
 
 
 def load_job(path: str | Path) -> JobConfig:

@@ -4,6 +4,7 @@ the manifest and the report, and write the enriched tables back to SQL."""
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -55,13 +56,22 @@ class Recorder:
         self.fakes: list[FakeProvider] = []
 
     def __call__(self, _task_cfg) -> FakeProvider:
-        fake = FakeProvider(fn=lambda req: minimal_instance(req.schema))
+        fake = FakeProvider(fn=self.answer)
         self.fakes.append(fake)
         return fake
 
+    @staticmethod
+    def answer(request):
+        """Pseudo-interactions: the first two candidates; anything else: a minimal record."""
+        if request.schema_name != "pseudo_interactions_cold_item":
+            return minimal_instance(request.schema)
+        text = [m["content"] for m in request.messages if m["role"] == "user"][0]
+        data = json.loads(re.search(r"<data>\n(.*)\n</data>", text, re.DOTALL).group(1))
+        return {"users": [{"user_id": c["user_id"], "confidence": "high"}
+                          for c in data["candidates"][:2]]}
+
     def prompts(self) -> str:
-        return "\n".join(json.dumps([m.__dict__ if hasattr(m, "__dict__") else m
-                                     for m in req.messages], default=str)
+        return "\n".join(json.dumps(req.messages, default=str)
                          for f in self.fakes for req in f.history)
 
 
@@ -106,7 +116,7 @@ def _check_run(out, recorder, event_log) -> dict:
     # the private column never reached a prompt, a record or an export
     emails = set(event_log[1]["supplier_email"])
     prompts = recorder.prompts()
-    assert prompts and "sku-" in prompts or "Movie" in prompts
+    assert "sku-" in prompts and "Movie" in prompts
     assert not any(e in prompts for e in emails)
     for path in out.rglob("*.parquet"):
         text = pd.read_parquet(path).to_csv()
