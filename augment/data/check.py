@@ -87,7 +87,7 @@ def profile_data(data: MappedData | Dataset, *, split_kind: str = "item-cold", s
     :class:`augment.splits.Split` of the data) or from one made with ``split_kind``,
     ``seed`` and ``k``. Raises DataError when the data cannot be used."""
     mapped = data if isinstance(data, MappedData) else None
-    ds = mapped.dataset if mapped else data
+    ds: Dataset = data.dataset if isinstance(data, MappedData) else data
     inter = ds.interactions
     n_users = int(inter["user_id"].nunique())
     n_items_inter = int(inter["item_id"].nunique())

@@ -143,6 +143,8 @@ def _ids(col: pd.Series, enc: IdEncoder, label: str, name: str, offset: int) -> 
 
 def _read_log(source: Source, mapping: ColumnMapping, rule: FeedbackRule, batch_rows: int
               ) -> tuple[dict[str, np.ndarray | None], IdEncoder, IdEncoder]:
+    """Per-row arrays: ``u``/``i`` id codes, ``v`` values, ``e`` event codes (events rules),
+    ``t`` seconds (``e``/``t`` None when not mapped)."""
     check_columns(source, mapping.interaction_columns())
     users, items = IdEncoder(), IdEncoder()
     parts: dict[str, list[np.ndarray]] = {"u": [], "i": [], "v": [], "e": [], "t": []}
@@ -228,12 +230,14 @@ def read_mapped(interactions: SourceLike, items: SourceLike | None = None, *,
     rule.check(has_feedback=mapping.feedback is not None)
     src = as_source(interactions, url=url, base=base)
     arrays, users, items_enc = _read_log(src, mapping, rule, batch_rows)
-    agg, stats = aggregate_pairs(arrays["u"], arrays["i"], arrays["v"], arrays["t"], rule,
-                                 events=arrays["e"])
+    u, i, v = arrays.pop("u"), arrays.pop("i"), arrays.pop("v")
+    assert u is not None and i is not None and v is not None  # at least one row was read
+    agg, stats = aggregate_pairs(u, i, v, arrays.pop("t"), rule, events=arrays.pop("e"))
+    del u, i, v
     del arrays
     if agg.duplicate is not None:
-        u, i, first, second = agg.duplicate
-        raise DataError(f"pair ({users.ids[u]!r}, {items_enc.ids[i]!r}) repeats row {first + 1}"
+        du, di, first, second = agg.duplicate
+        raise DataError(f"pair ({users.ids[du]!r}, {items_enc.ids[di]!r}) repeats row {first + 1}"
                         f" ({stats.duplicate_pairs} repeated pairs); the rule says duplicates "
                         "are an error: dedupe the data or set duplicates = \"aggregate\"",
                         file=src.label, row=second + 1, column=mapping.item)

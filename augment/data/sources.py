@@ -226,7 +226,7 @@ class SQLSource:
         try:
             with engine.connect() as conn:
                 result = self._execute(conn, f"SELECT * FROM ({self.sql()}) AS q LIMIT 0")
-                return [str(k) for k in result.keys()]
+                return [str(k) for k in result.keys()]  # noqa: SIM118 - a Result, not a dict
         except sqlalchemy.exc.OperationalError as e:
             raise DataError(f"cannot connect ({' '.join(str(e.orig).split())})",
                             file=self.label) from e
@@ -318,6 +318,6 @@ def as_source(spec: Source | str | Path | dict[str, Any], *, url: str | None = N
                                 "data.url_env")
             return SQLSource(url=str(target), query=spec.get("query"), table=spec.get("table"))
     if hasattr(spec, "batches") and hasattr(spec, "columns"):
-        return spec  # a user's own Source
+        return spec  # type: ignore[return-value]  # a user's own Source
     raise DataError(f"not a source: {spec!r}; use a path, {{query = ...}}, {{table = ...}} or "
                     "{duckdb = ...}")

@@ -91,7 +91,8 @@ def write_synthetic_event_log(folder: str | Path, n_rows: int, *, n_users: int =
     item_p = 1.0 / np.arange(1, n_items + 1) ** 0.9
     user_p, item_p = user_p / user_p.sum(), item_p / item_p.sum()
     kinds = np.array(["view", "cart", "purchase"])
-    paths, written = [], 0
+    paths: list[Path] = []
+    written = 0
     while written < n_rows:
         m = min(part_rows, n_rows - written)
         frame = pd.DataFrame({
