@@ -41,7 +41,7 @@ import scipy.sparse as sp
 
 from augment.errors import ConfigError
 
-__all__ = ["FeedbackRule", "FeedbackStats", "Aggregated", "aggregate_pairs"]
+__all__ = ["FeedbackRule", "FeedbackStats", "Aggregated", "RowLog", "aggregate_pairs"]
 
 Aggregate = Literal["sum", "count", "max", "last"]
 
@@ -157,17 +157,28 @@ class Aggregated:
     items: np.ndarray
     weight: np.ndarray
     timestamp: np.ndarray | None
-    first_row: np.ndarray
-    """0-based position of each pair's first row in the log (for error messages)."""
     duplicate: tuple[int, int, int, int] | None = None
     """The first repeated pair as (user code, item code, first row, second row), 0-based
-    positions in the log (after dedup), when the rule says duplicates are an error."""
+    positions in the log, when the rule says duplicates are an error."""
 
 
-def _group_starts(keys: np.ndarray) -> np.ndarray:
-    starts = np.ones(len(keys), dtype=bool)
-    starts[1:] = keys[1:] != keys[:-1]
-    return np.flatnonzero(starts)
+_BLOCK = 1 << 20
+
+
+def _group_starts(keys: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Positions in ``order`` where a new key starts, computed block by block so the
+    sorted keys never exist as a whole second copy."""
+    n = len(order)
+    starts = []
+    prev = None
+    for a in range(0, n, _BLOCK):
+        block = keys[order[a:a + _BLOCK]]
+        new = np.empty(len(block), dtype=bool)
+        new[0] = prev is None or block[0] != prev
+        new[1:] = block[1:] != block[:-1]
+        starts.append(np.flatnonzero(new).astype(np.int64) + a)
+        prev = block[-1]
+    return np.concatenate(starts)
 
 
 def _dedup(users: np.ndarray, items: np.ndarray, events: np.ndarray, ts: np.ndarray | None,
@@ -197,73 +208,128 @@ def _bm25(users: np.ndarray, items: np.ndarray, values: np.ndarray, rule: Feedba
     return np.asarray(weighted[items, users]).ravel()
 
 
-def aggregate_pairs(users: np.ndarray, items: np.ndarray, values: np.ndarray,
-                    ts: np.ndarray | None, rule: FeedbackRule,
-                    events: np.ndarray | None = None) -> tuple[Aggregated, FeedbackStats]:
-    """Apply ``rule`` to per-row arrays (user codes, item codes, per-row values: the
-    rating, the count or the event's weight; ``events``: event type codes for dedup).
+def _sort_order(keys: np.ndarray, ts: np.ndarray | None, by_time: bool) -> np.ndarray:
+    """Rows grouped by pair (stable: row order within a pair), by time within a pair when
+    ``by_time``; int32 when it fits, to halve its memory."""
+    order = np.lexsort((ts, keys)) if by_time and ts is not None else np.argsort(
+        keys, kind="stable")
+    return order.astype(np.int32) if len(order) < 2**31 else order
 
-    Under ``duplicates = "error"`` the first repeated pair is returned in
-    ``Aggregated.duplicate`` for the caller to raise (it knows the ids and the source).
-    """
-    stats = FeedbackStats(rows=len(users))
-    if rule.kind == "events" and rule.dedup_seconds is not None and events is not None:
-        keep = _dedup(users, items, events, ts, float(rule.dedup_seconds))
-        stats.rows_deduplicated = int((~keep).sum())
-        if stats.rows_deduplicated:
-            users, items, values = users[keep], items[keep], values[keep]
-            ts = ts[keep] if ts is not None else None
-            positions = np.flatnonzero(keep)
-        else:
-            positions = np.arange(len(users))
-    else:
-        positions = np.arange(len(users))
-    n_items = int(items.max()) + 1 if len(items) else 1
-    keys = users.astype(np.int64) * n_items + items.astype(np.int64)
-    order = np.lexsort((ts, keys)) if ts is not None else np.argsort(keys, kind="stable")
-    keys = keys[order]
-    starts = _group_starts(keys)
-    del keys
-    counts = np.diff(np.append(starts, len(order)))
-    stats.pairs = len(starts)
-    stats.duplicate_pairs = int((counts > 1).sum())
-    stats.rows_in_duplicate_pairs = int(counts[counts > 1].sum())
-    vals = values[order].astype(np.float64)
-    how = rule.how
-    if how == "sum":
-        agg = np.add.reduceat(vals, starts) if len(vals) else vals
-    elif how == "max":
-        agg = np.maximum.reduceat(vals, starts) if len(vals) else vals
-    elif how == "count":
-        agg = counts.astype(np.float64)
-    else:  # last: sorted by timestamp then row order within a pair
-        agg = vals[starts + counts - 1]
-    del vals
-    last = order[starts + counts - 1]
-    first_pos = positions[np.minimum.reduceat(order, starts)] if len(order) else positions[:0]
-    out_u, out_i = users[last], items[last]
-    out_t = ts[last] if ts is not None else None
-    duplicate = None
-    if rule.duplicates == "error" and stats.duplicate_pairs:
-        g = int(np.flatnonzero(counts > 1)[0])
-        rows = np.sort(positions[order[starts[g]:starts[g] + counts[g]]])
-        duplicate = (int(out_u[g]), int(out_i[g]), int(rows[0]), int(rows[1]))
-    del order
+
+def _confidence(agg: np.ndarray, users: np.ndarray, items: np.ndarray, rule: FeedbackRule
+                ) -> np.ndarray:
+    """The rule's weight of each aggregated value (NaN = drop the pair)."""
     if rule.kind == "explicit":
         w = np.where(agg >= rule.threshold, rule.weight, np.nan)
         if rule.negative_threshold is not None:
             w = np.where(agg <= rule.negative_threshold, -rule.weight, w)
-    elif rule.transform == "log1p":
-        w = np.log1p(agg)
-    elif rule.transform == "bm25" and len(agg):
-        w = _bm25(out_u, out_i, agg, rule)
-        w = np.where(w > 0, w, np.nan)  # idf <= 0: a user who touched nearly every item
+        return w
+    if rule.transform == "log1p":
+        return np.log1p(agg)
+    if rule.transform == "bm25" and len(agg):
+        w = _bm25(users, items, agg, rule)
+        return np.where(w > 0, w, np.nan)  # idf <= 0: a user who touched nearly every item
+    return agg
+
+
+@dataclass
+class RowLog:
+    """Per-row arrays of a log, consumed by :func:`aggregate_pairs` (fields are set to None
+    as soon as they are no longer needed, so their memory goes before the next step's)."""
+
+    users: np.ndarray | None
+    """User codes."""
+    items: np.ndarray | None
+    """Item codes."""
+    values: np.ndarray | None = None
+    """The rating or count per row (None: events' weights, or 1 per row)."""
+    events: np.ndarray | None = None
+    """Event type codes: indices into the sorted ``event_weights`` keys."""
+    ts: np.ndarray | None = None
+    """Seconds."""
+
+
+def _dedup_log(log: RowLog, rule: FeedbackRule, stats: FeedbackStats) -> np.ndarray | None:
+    """Apply ``dedup_seconds`` in place; the kept rows' original positions (None = all)."""
+    assert log.users is not None and log.items is not None and log.events is not None
+    keep = _dedup(log.users, log.items, log.events, log.ts, float(rule.dedup_seconds or 0))
+    stats.rows_deduplicated = int((~keep).sum())
+    if not stats.rows_deduplicated:
+        return None
+    for name in ("users", "items", "values", "events", "ts"):
+        value = getattr(log, name)
+        setattr(log, name, value[keep] if value is not None else None)
+    return np.flatnonzero(keep)
+
+
+def aggregate_pairs(log: RowLog, rule: FeedbackRule) -> tuple[Aggregated, FeedbackStats]:
+    """Apply ``rule`` to a log's per-row arrays (consumed: ``log``'s fields end as None).
+
+    Under ``duplicates = "error"`` the first repeated pair is returned in
+    ``Aggregated.duplicate`` for the caller to raise (it knows the ids and the source).
+    """
+    assert log.users is not None and log.items is not None
+    n = len(log.users)
+    stats = FeedbackStats(rows=n)
+    positions = None
+    if rule.kind == "events" and rule.dedup_seconds is not None and log.events is not None:
+        positions = _dedup_log(log, rule, stats)
+        n = len(log.users)
+    n_items = int(log.items.max()) + 1 if n else 1
+    keys = log.users.astype(np.int64) * n_items + log.items
+    how = rule.how
+    order = _sort_order(keys, log.ts, by_time=how == "last")
+    starts = _group_starts(keys, order) if n else np.zeros(0, dtype=np.int64)
+    del keys
+    counts = np.diff(np.append(starts, n))
+    stats.pairs = len(starts)
+    stats.duplicate_pairs = int((counts > 1).sum())
+    stats.rows_in_duplicate_pairs = int(counts[counts > 1].sum())
+    duplicate = None
+    if rule.duplicates == "error" and stats.duplicate_pairs:
+        g = int(np.flatnonzero(counts > 1)[0])
+        rows = np.sort(order[starts[g]:starts[g] + counts[g]])
+        if positions is not None:
+            rows = positions[rows]
+        duplicate = (int(log.users[order[starts[g]]]), int(log.items[order[starts[g]]]),
+                     int(rows[0]), int(rows[1]))
+    if how != "last":
+        del counts
+    first = order[starts]
+    out_u, out_i = log.users[first], log.items[first]
+    log.users = log.items = None
+    del first
+    out_t = None
+    if log.ts is not None:  # the pair's latest time
+        out_t = np.maximum.reduceat(log.ts[order], starts) if n else log.ts[:0]
+        if how != "last":
+            log.ts = None
+    if how == "count":
+        agg = np.diff(np.append(starts, n)).astype(np.float64)
     else:
-        w = agg
+        if log.values is None and log.events is not None:
+            table = np.array([rule.event_weights[k] for k in sorted(rule.event_weights)],
+                             dtype=np.float32)
+            log.values, log.events = table[log.events], None
+        vals = log.values if log.values is not None else np.ones(n, dtype=np.float32)
+        log.values = None
+        if how == "last":  # sorted by timestamp then row order within a pair
+            agg = vals[order[np.append(starts[1:], n) - 1]].astype(np.float64) if n else \
+                vals.astype(np.float64)
+        else:
+            ufunc = np.add if how == "sum" else np.maximum
+            agg = ufunc.reduceat(vals[order], starts, dtype=np.float64) if n else \
+                vals.astype(np.float64)
+        del vals
+    log.ts = log.events = None
+    del order, starts
+    w = _confidence(agg, out_u, out_i, rule)
+    del agg
     keep = ~np.isnan(w) & (w != 0)
     stats.pairs_dropped = int((~keep).sum())
     stats.negatives = int((w[keep] < 0).sum())
-    result = Aggregated(users=out_u[keep], items=out_i[keep], weight=w[keep],
-                        timestamp=out_t[keep] if out_t is not None else None,
-                        first_row=first_pos[keep], duplicate=duplicate)
-    return result, stats
+    if stats.pairs_dropped:
+        out_u, out_i, w = out_u[keep], out_i[keep], w[keep]
+        out_t = out_t[keep] if out_t is not None else None
+    return Aggregated(users=out_u, items=out_i, weight=w, timestamp=out_t,
+                      duplicate=duplicate), stats

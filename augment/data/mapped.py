@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from augment.data.dataset import Dataset
-from augment.data.feedback import FeedbackRule, FeedbackStats, aggregate_pairs
+from augment.data.feedback import (
+    Aggregated,
+    FeedbackRule,
+    FeedbackStats,
+    RowLog,
+    aggregate_pairs,
+)
 from augment.data.mapping import ColumnMapping
 from augment.data.sources import BATCH_ROWS, Source, as_source, check_columns, read_all
 from augment.data.tables import check_ids, check_unique
@@ -141,45 +147,87 @@ def _ids(col: pd.Series, enc: IdEncoder, label: str, name: str, offset: int) -> 
     return codes
 
 
+class _Buffer:
+    """A growing 1-D array: chunks are copied into one block (no list of chunks left
+    scattered on the heap), capacity grows 1.5x when the final size is unknown."""
+
+    def __init__(self, dtype: Any, capacity: int) -> None:
+        self.data = np.empty(max(capacity, 1), dtype=dtype)
+        self.n = 0
+
+    def add(self, values: np.ndarray) -> None:
+        need = self.n + len(values)
+        if need > len(self.data):
+            grown = np.empty(max(need, int(len(self.data) * 1.5) + 1), dtype=self.data.dtype)
+            grown[:self.n] = self.data[:self.n]
+            self.data = grown
+        self.data[self.n:need] = values
+        self.n = need
+
+    def array(self) -> np.ndarray:
+        return self.data if self.n == len(self.data) else self.data[:self.n].copy()
+
+
 def _read_log(source: Source, mapping: ColumnMapping, rule: FeedbackRule, batch_rows: int
-              ) -> tuple[dict[str, np.ndarray | None], IdEncoder, IdEncoder]:
-    """Per-row arrays: ``u``/``i`` id codes, ``v`` values, ``e`` event codes (events rules),
-    ``t`` seconds (``e``/``t`` None when not mapped)."""
+              ) -> tuple[RowLog, IdEncoder, IdEncoder]:
+    """The log's per-row arrays (values None for events rules: the weight follows from the
+    event code) and the id encoders."""
     check_columns(source, mapping.interaction_columns())
     users, items = IdEncoder(), IdEncoder()
-    parts: dict[str, list[np.ndarray]] = {"u": [], "i": [], "v": [], "e": [], "t": []}
+    counter = getattr(source, "count_rows", None)
+    hint = (counter() if callable(counter) else None) or batch_rows
+    fb, events = mapping.feedback, rule.kind == "events" and mapping.feedback is not None
+    bufs = {"u": _Buffer(np.int32, hint), "i": _Buffer(np.int32, hint)}
+    bufs["e" if events else "v"] = _Buffer(np.int16 if events else np.float32, hint)
+    if mapping.timestamp is not None:
+        bufs["t"] = _Buffer(np.float64, hint)
     offset = 0
     label = source.label
     for chunk in source.batches(mapping.interaction_columns(), batch_rows):
-        parts["u"].append(_ids(chunk[mapping.user], users, label, mapping.user, offset))
-        parts["i"].append(_ids(chunk[mapping.item], items, label, mapping.item, offset))
-        fb = mapping.feedback
-        if rule.kind == "events" and fb is not None:
-            codes = _events(chunk[fb], rule, label, fb, offset)
-            weights = np.array([rule.event_weights[k] for k in sorted(rule.event_weights)])
-            parts["e"].append(codes)
-            parts["v"].append(weights[codes].astype(np.float32))
+        bufs["u"].add(_ids(chunk[mapping.user], users, label, mapping.user, offset))
+        bufs["i"].add(_ids(chunk[mapping.item], items, label, mapping.item, offset))
+        if events:
+            bufs["e"].add(_events(chunk[fb], rule, label, str(fb), offset))
         elif fb is not None:
-            parts["v"].append(_ratings(chunk[fb], rule, label, fb, offset).astype(np.float32))
+            bufs["v"].add(_ratings(chunk[fb], rule, label, fb, offset))
         else:
-            parts["v"].append(np.ones(len(chunk), dtype=np.float32))
+            bufs["v"].add(np.ones(len(chunk), dtype=np.float32))
         if mapping.timestamp is not None:
-            parts["t"].append(_seconds(chunk[mapping.timestamp], label, mapping.timestamp,
-                                       offset))
+            bufs["t"].add(_seconds(chunk[mapping.timestamp], label, mapping.timestamp,
+                                   offset))
         offset += len(chunk)
         del chunk
     if offset == 0:
         raise DataError("the interactions source has no rows", file=label)
-    arrays: dict[str, np.ndarray | None] = {}
-    for key in list(parts):
-        chunks = parts.pop(key)
-        arrays[key] = np.concatenate(chunks) if chunks else None
-        del chunks
-    return arrays, users, items
+    arrays = {key: bufs.pop(key).array() for key in list(bufs)}
+    _release_arrow_memory()
+    return RowLog(users=arrays.pop("u"), items=arrays.pop("i"), values=arrays.pop("v", None),
+                  events=arrays.pop("e", None), ts=arrays.pop("t", None)), users, items
+
+
+def _release_arrow_memory() -> None:
+    """Hand the memory pyarrow's allocator kept from decoding chunks back to the system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _ids_frame(codes: np.ndarray, enc: IdEncoder) -> Any:
     return enc.ids.take(codes).to_numpy()
+
+
+def _frame(agg: Aggregated, users: IdEncoder, items: IdEncoder) -> pd.DataFrame:
+    """The interactions frame, each of ``agg``'s arrays dropped once converted (and no
+    consolidation copy: the columns are the arrays built here)."""
+    frame = {"user_id": _ids_frame(agg.users, users)}
+    agg.users = np.zeros(0, np.int32)
+    frame["item_id"] = _ids_frame(agg.items, items)
+    agg.items = np.zeros(0, np.int32)
+    frame["weight"] = agg.weight.astype(np.float64, copy=False)
+    if agg.timestamp is not None:
+        frame["timestamp"] = _timestamps(agg.timestamp)
+        agg.timestamp = None
+    return pd.DataFrame(frame, copy=False)
 
 
 def _timestamps(values: np.ndarray) -> np.ndarray:
@@ -229,12 +277,9 @@ def read_mapped(interactions: SourceLike, items: SourceLike | None = None, *,
     mapping.check()
     rule.check(has_feedback=mapping.feedback is not None)
     src = as_source(interactions, url=url, base=base)
-    arrays, users, items_enc = _read_log(src, mapping, rule, batch_rows)
-    u, i, v = arrays.pop("u"), arrays.pop("i"), arrays.pop("v")
-    assert u is not None and i is not None and v is not None  # at least one row was read
-    agg, stats = aggregate_pairs(u, i, v, arrays.pop("t"), rule, events=arrays.pop("e"))
-    del u, i, v
-    del arrays
+    log_rows, users, items_enc = _read_log(src, mapping, rule, batch_rows)
+    agg, stats = aggregate_pairs(log_rows, rule)
+    del log_rows
     if agg.duplicate is not None:
         du, di, first, second = agg.duplicate
         raise DataError(f"pair ({users.ids[du]!r}, {items_enc.ids[di]!r}) repeats row {first + 1}"
@@ -245,11 +290,7 @@ def read_mapped(interactions: SourceLike, items: SourceLike | None = None, *,
         raise DataError(f"no interaction is left after the feedback rule ({rule.kind}, "
                         f"{stats.pairs_dropped} pairs dropped); check the thresholds",
                         file=src.label, column=mapping.feedback)
-    frame = {"user_id": _ids_frame(agg.users, users), "item_id": _ids_frame(agg.items, items_enc),
-             "weight": agg.weight.astype(np.float64)}
-    if agg.timestamp is not None:
-        frame["timestamp"] = _timestamps(agg.timestamp)
-    inter = pd.DataFrame(frame)
+    inter = _frame(agg, users, items_enc)
     labels = {"interactions": src.label}
     if items is not None:
         isrc = as_source(items, url=url, base=base)

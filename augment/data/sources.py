@@ -28,12 +28,33 @@ import pandas as pd
 from augment.data.tables import require_columns
 from augment.errors import DataError
 
-__all__ = ["Source", "FileSource", "SQLSource", "DuckDBSource", "BATCH_ROWS", "as_source"]
+__all__ = ["Source", "Chunk", "ArrowChunk", "FileSource", "SQLSource", "DuckDBSource", "BATCH_ROWS", "as_source"]
 
-BATCH_ROWS = 1_000_000
+BATCH_ROWS = 250_000
 """Rows per chunk read from a source."""
 
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+class ArrowChunk:
+    """A chunk of Arrow columns; ``chunk[name]`` converts one column to pandas at a time, so
+    a chunk never exists twice as a whole (Arrow and pandas)."""
+
+    def __init__(self, batch: Any) -> None:
+        self.batch = batch
+
+    def __len__(self) -> int:
+        return int(self.batch.num_rows)
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return self.batch.column(name).to_pandas()
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.batch.to_pandas()
+
+
+Chunk = pd.DataFrame | ArrowChunk
+"""What ``Source.batches`` yields: ``len(chunk)`` and ``chunk[column] -> pd.Series``."""
 
 
 class Source(Protocol):
@@ -45,7 +66,7 @@ class Source(Protocol):
     def columns(self) -> list[str]: ...
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS
-                ) -> Iterator[pd.DataFrame]: ...
+                ) -> Iterator[Chunk]: ...
 
 
 def check_columns(source: Source, wanted: Sequence[str]) -> None:
@@ -57,7 +78,7 @@ def read_all(source: Source, columns: Sequence[str] | None = None) -> pd.DataFra
     """The whole table (for small tables such as items), only ``columns`` when given."""
     cols = list(columns) if columns is not None else source.columns()
     check_columns(source, cols)
-    parts = list(source.batches(cols))
+    parts = [p.to_pandas() if isinstance(p, ArrowChunk) else p for p in source.batches(cols)]
     if not parts or sum(len(p) for p in parts) == 0:
         raise DataError("table has no data rows; add rows", file=source.label)
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -112,6 +133,17 @@ class FileSource:
                                     "schema", file=str(part), column=name)
         return dataset
 
+    def count_rows(self) -> int | None:
+        """Rows of a Parquet file or folder from its metadata (None for CSV)."""
+        kind = self.kind
+        if kind == "parquet-folder":
+            return int(self._dataset().count_rows())
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(self.path).metadata.num_rows)
+        return None
+
     def columns(self) -> list[str]:
         self._exists()
         kind = self.kind
@@ -132,21 +164,24 @@ class FileSource:
         return [str(c) for c in header.columns]
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS
-                ) -> Iterator[pd.DataFrame]:
+                ) -> Iterator[Chunk]:
         import pyarrow as pa
 
         kind = self.kind
         cols = list(columns)
         try:
             if kind == "parquet-folder":
-                for batch in self._dataset().to_batches(columns=cols, batch_size=batch_rows):
-                    yield batch.to_pandas()
+                # no read-ahead: one batch in memory at a time
+                for batch in self._dataset().to_batches(columns=cols, batch_size=batch_rows,
+                                                        batch_readahead=0,
+                                                        fragment_readahead=0):
+                    yield ArrowChunk(batch)
             elif kind == "parquet":
                 import pyarrow.parquet as pq
 
                 for batch in pq.ParquetFile(self.path).iter_batches(batch_size=batch_rows,
                                                                      columns=cols):
-                    yield batch.to_pandas()
+                    yield ArrowChunk(batch)
             else:
                 yield from self._csv(cols)
         except pa.ArrowInvalid as e:
@@ -160,7 +195,7 @@ class FileSource:
                                parse_options=pcsv.ParseOptions(delimiter=sep),
                                convert_options=pcsv.ConvertOptions(include_columns=cols))
         for batch in reader:
-            yield batch.to_pandas()
+            yield ArrowChunk(batch)
 
 
 def _safe_name(name: str, *, what: str, label: str) -> str:
@@ -234,7 +269,7 @@ class SQLSource:
             engine.dispose()
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS
-                ) -> Iterator[pd.DataFrame]:
+                ) -> Iterator[Chunk]:
         engine = self.engine()
         quoted = ", ".join(_quote(engine, c) for c in columns)
         try:
@@ -284,14 +319,14 @@ class DuckDBSource:
             con.close()
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS
-                ) -> Iterator[pd.DataFrame]:
+                ) -> Iterator[Chunk]:
         cols = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
         con, rel = self._relation(f"SELECT {cols} FROM ({self.query}) AS q")
         try:
             reader = (rel.to_arrow_reader(batch_rows) if hasattr(rel, "to_arrow_reader")
                       else rel.fetch_record_batch(batch_rows))
             for batch in reader:
-                yield batch.to_pandas()
+                yield ArrowChunk(batch)
         finally:
             con.close()
 
