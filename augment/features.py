@@ -17,6 +17,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from augment.data.dataset import Dataset
+from augment.data.genres import split_genres
 from augment.errors import DataError
 
 __all__ = ["item_text_features", "with_item_features", "DEFAULT_TEXT_COLUMNS"]
@@ -37,8 +38,7 @@ def _text(series: pd.Series) -> list[str]:
 def _vectorize(texts: list[str], column: str, min_df: int) -> tuple[sp.csr_matrix, list[str]]:
     sep = _SPLITTERS.get(column)
     if sep == "|":
-        vec = TfidfVectorizer(tokenizer=lambda s: [t.strip().lower() for t in s.split("|")
-                                                   if t.strip()],
+        vec = TfidfVectorizer(tokenizer=lambda s: [t.lower() for t in split_genres(s)],
                               token_pattern=None, lowercase=False, min_df=1, sublinear_tf=True)
     else:
         vec = TfidfVectorizer(min_df=min_df, sublinear_tf=True, stop_words="english",

@@ -37,7 +37,7 @@ from augment.engine import Engine, EngineConfig
 from augment.providers.base import Request
 from augment.providers.fake import FakeProvider
 from augment.tasks import ItemAttributes
-from augment.tasks.base import item_texts
+from augment.tasks.prompts import item_texts
 
 RESULTS = Path(__file__).resolve().parent / "results" / "token_cost.json"
 SIZES = (1, 5, 10)

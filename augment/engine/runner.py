@@ -4,7 +4,8 @@ For each item: a stored record is returned as is (resume); otherwise each reques
 of the conversation is answered from the completion cache or by the provider
 (with retries), parsed, validated against the schema and checked; an invalid
 answer is re-asked with the errors quoted, up to ``max_reasks`` times. Every
-item ends as exactly one record or one failure, in input order.
+item ends as exactly one record or one failure, in input order (a record read per
+target by the item's ``per_target`` reader, when it has one).
 """
 
 from __future__ import annotations
@@ -171,9 +172,11 @@ class _Run:
             await asyncio.gather(*(worker() for _ in range(n_workers)))
         finally:
             progress.close()
-        for good, row in zip(ok, out, strict=True):
+        for item, good, row in zip(self.items, ok, out, strict=True):
             assert row is not None
-            (self.result.records if good else self.result.failures).append(row)
+            records, failures = _per_target(item, row) if good else ([], [row])
+            self.result.records += records
+            self.result.failures += failures
         self.result.stopped_by_budget = self.stopped
         r = self.result
         log.info("engine done: %d records, %d failures, %d calls, %d cached, $%.4f%s",
@@ -319,6 +322,20 @@ class _Run:
         if self.tpm.tighten(rl.get("limit_tokens")):
             log.info("tokens-per-minute limit set to %s from the provider's headers",
                      rl["limit_tokens"])
+
+
+def _per_target(item: WorkItem, record: dict[str, Any]
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The item's record as per-target records and failures (its task's reader)."""
+    if item.per_target is None:
+        return [record], []
+    try:
+        return item.per_target(record)
+    except Exception as exc:  # a bug in the task's reader fails the row, not the job
+        log.exception("per-target reader of item %s raised", item.key)
+        return [], [{**{k: v for k, v in record.items() if k != "output"}, "reason": "check",
+                     "error": f"the item's per-target reader raised {type(exc).__name__}: "
+                              f"{exc}", "last_output": str(record.get("output"))}]
 
 
 class _CheckCrashed(Exception):

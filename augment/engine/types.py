@@ -3,7 +3,9 @@
 The engine knows requests and records, not what they mean. A task turns its
 targets into :class:`WorkItem` objects; the engine returns one record per item
 that produced a valid answer and one failure per item that did not: none lost,
-none twice.
+none twice. An item asking about several targets at once (a batch) carries its
+task's :attr:`WorkItem.per_target` reader, and the engine returns its rows per
+target instead: a record per valid target, a failure per invalid or missing one.
 
 A **record** is a plain dict::
 
@@ -32,10 +34,14 @@ from typing import Any
 
 from augment.providers.base import Request, Usage
 
-__all__ = ["WorkItem", "EngineConfig", "RunResult", "Check"]
+__all__ = ["WorkItem", "EngineConfig", "RunResult", "Check", "PerTarget"]
 
 Check = Callable[[Any], list[str]]
 """A task's post-check: given the parsed, schema-valid output, return error messages (empty = ok)."""
+
+PerTarget = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+"""A task's reader of one request's record: ``(records, failures)``, one per target of
+the request (e.g. the items of a batch), so a bad target fails alone."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,9 @@ class WorkItem:
     """Extra checks the schema cannot express; their messages are fed back on re-ask."""
     meta: dict[str, Any] = field(default_factory=dict)
     """JSON-serialisable fields copied into the record/failure (task, target id, schema id...)."""
+    per_target: PerTarget | None = None
+    """Splits the item's record into per-target records and failures (None: the record is
+    the one row). The engine applies it to every record it returns, cached or new."""
 
 
 @dataclass(frozen=True)

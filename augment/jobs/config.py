@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 TASK_NAMES = ("item_attributes", "user_profiles", "pseudo_interactions")
-"""The built-in tasks, in the order a pipeline runs them."""
+"""The job-file sections of the registered tasks (``augment.tasks.TASKS``), in run order."""
 
 
 @dataclass(frozen=True)
@@ -223,20 +223,12 @@ class EnrichConfig:
 
     weight: float | Literal["auto"] = "auto"
     """Weight of a pseudo-interaction (a real one is 1.0), or "auto" = tuned on validation."""
-    denoise_quantile: float = 0.1
-    """Drop this lowest-plausibility share of pseudo-interactions (0 = keep all)."""
+    denoise_quantile: float | Literal["auto"] = "auto"
+    """Drop this lowest-plausibility share of pseudo-interactions (0 = keep all), or
+    "auto": chosen on validation with an "auto" weight, none with a fixed weight."""
     confidence: dict[str, float] = field(
         default_factory=lambda: {"high": 1.0, "medium": 0.6, "low": 0.3})
     """Multiplier of the pseudo-interaction weight per confidence label."""
-
-    def enrich_options(self, weight: float | None = None) -> dict[str, Any]:
-        """Keyword arguments of ``augment.enrich.enrich`` (``weight`` overrides "auto")."""
-        chosen = self.weight if weight is None else weight
-        if chosen == "auto":
-            raise ConfigError("enrich.weight is 'auto': tune it on the validation split and "
-                              "pass the chosen weight", key="enrich.weight")
-        return {"pseudo_weight": float(chosen), "confidence_weights": dict(self.confidence),
-                "denoise_quantile": self.denoise_quantile or None}
 
 
 @dataclass(frozen=True)
@@ -303,15 +295,18 @@ class JobConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, name: str | None = None) -> JobConfig:
         """Build from a *validated* job dict (as parsed from TOML), filling defaults."""
+        from augment.tasks.registry import TASKS
+
         tasks = {}
         defaults = TasksConfig()
+        multi = [n for n in TASK_NAMES if TASKS[n].multi_round]
         for task in TASK_NAMES:
             raw = dict(data.get("tasks", {}).get(task, {"enabled": False}))
             raw.setdefault("enabled", True)
             if raw.get("sample") == "all":
                 raw["sample"] = None
-            if task != "pseudo_interactions" and raw.get("rounds", 1) != 1:
-                raise ConfigError(f"tasks.{task}.rounds: only pseudo_interactions runs in "
+            if task not in multi and raw.get("rounds", 1) != 1:
+                raise ConfigError(f"tasks.{task}.rounds: only {' and '.join(multi)} runs in "
                                   "rounds; remove the key", key=f"tasks.{task}.rounds")
             params = GenerationParams(**raw.pop("params", {}))
             tasks[task] = dataclasses.replace(getattr(defaults, task), params=params, **raw)
@@ -376,6 +371,17 @@ _DATA_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _hash_denoise(enrich: dict[str, Any]) -> None:
+    """``enrich.denoise_quantile`` as hashed: equal to the hash of a job written before
+    ``"auto"`` existed exactly when the job means the same (before, a number under an
+    "auto" weight was ignored and the tuner chose; with a fixed weight it was applied)."""
+    q = enrich["denoise_quantile"]
+    if enrich["weight"] == "auto":
+        enrich["denoise_quantile"] = 0.1 if q == "auto" else {"fixed": q}
+    elif q == "auto":
+        enrich["denoise_quantile"] = None
+
+
 def job_hash(config: JobConfig) -> str:
     """A stable hash of what determines a run's records and metrics.
 
@@ -390,6 +396,7 @@ def job_hash(config: JobConfig) -> str:
     for task in data["tasks"].values():  # keys added later hash as before at their default
         if task.get("rounds") == 1:
             task.pop("rounds")
+    _hash_denoise(data["enrich"])
     for path in _HASH_EXCLUDED:
         node = data
         for key in path[:-1]:

@@ -11,7 +11,7 @@ from augment.engine.store import Store
 from augment.jobs.config import JobConfig
 from augment.jobs.rundir import RunDir
 from augment.pipeline._data import load_job_data, split_job_data
-from augment.pipeline._plan import build_task
+from augment.pipeline._generate import build_task
 from augment.pipeline._providers import ProviderFactory, ProviderPool, provider_for_estimate
 
 __all__ = ["TaskEstimate", "estimate_job"]
@@ -38,12 +38,11 @@ class TaskEstimate:
         return asdict(self)
 
 
-def _later_rounds(row: TaskEstimate, provider: Any, items: list[Any], n: int) -> TaskEstimate:
-    """``row`` plus ``n`` more rounds of its cold-user requests, none of them cached."""
-    users = [i for i in items if i.meta.get("direction") == "user"]
-    if not users:
+def _later_rounds(row: TaskEstimate, provider: Any, again: list[Any], n: int) -> TaskEstimate:
+    """``row`` plus ``n`` more rounds of the requests each round repeats, none cached."""
+    if not again:
         return row
-    one = Engine(provider, EngineConfig(progress=False)).estimate(users)  # no store: all new
+    one = Engine(provider, EngineConfig(progress=False)).estimate(again)  # no store: all new
     return TaskEstimate(
         task=row.task, provider=row.provider, model=row.model,
         n_requests=row.n_requests + n * one.n_requests, n_cached=row.n_cached,
@@ -62,9 +61,9 @@ def estimate_job(cfg: JobConfig, *, out: str | Path | None = None,
     the run folder (``out`` or ``cfg.output.dir``) count as cached. Prompts of
     later tasks are estimated without the text earlier tasks will add to them
     (generated attributes and profiles), so their input tokens are a lower bound.
-    Later rounds of pseudo-interactions (``rounds > 1``) depend on the answers of
-    earlier ones: each is counted as a copy of the first round's cold-user requests,
-    none of them cached (their prompts also list the earlier picks: a lower bound).
+    Later rounds of a task run in rounds (``rounds > 1``) depend on the answers of
+    earlier ones: each is counted as a copy of the first round's requests that it repeats
+    (:meth:`~augment.tasks.Task.later_round_items`), none cached (a lower bound).
     """
     dataset = load_job_data(cfg.data)
     sp = split_job_data(dataset, cfg.split)
@@ -75,7 +74,8 @@ def estimate_job(cfg: JobConfig, *, out: str | Path | None = None,
     try:
         for name in cfg.tasks.enabled():
             tc = getattr(cfg.tasks, name)
-            items = build_task(name, cfg, sp).work_items()
+            task = build_task(name, cfg, sp)
+            items = task.work_items()
             provider = provider_for_estimate(pool, tc)
             est = Engine(provider, EngineConfig(progress=False), store=store).estimate(items)
             row = TaskEstimate(
@@ -84,7 +84,7 @@ def estimate_job(cfg: JobConfig, *, out: str | Path | None = None,
                 input_tokens=est.input_tokens, output_tokens=est.output_tokens,
                 cost_usd=est.cost_usd, max_cost_usd=est.max_cost_usd)
             if tc.rounds > 1:
-                row = _later_rounds(row, provider, items, tc.rounds - 1)
+                row = _later_rounds(row, provider, task.later_round_items(items), tc.rounds - 1)
             out_rows.append(row)
     finally:
         if store is not None:

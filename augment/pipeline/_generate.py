@@ -17,19 +17,14 @@ from augment.engine.store import Store
 from augment.errors import BudgetExceeded, ProviderError
 from augment.jobs.config import JobConfig
 from augment.jobs.rundir import RunDir
-from augment.pipeline._plan import build_task
 from augment.pipeline._providers import ProviderPool
 from augment.providers.base import Usage
 from augment.splits import Split
-from augment.tasks.item_attributes import attributes_frame, split_batch_records
-from augment.tasks.user_profiles import profiles_frame
+from augment.tasks import TASKS, JobContext, Task
 
-__all__ = ["Generated", "generate", "DESCRIPTIONS", "PROVIDER_REASONS"]
+__all__ = ["Generated", "generate", "build_task", "PROVIDER_REASONS"]
 
 log = logging.getLogger("augment.pipeline")
-
-DESCRIPTIONS = {"item_attributes": "item attributes", "user_profiles": "user profiles",
-                "pseudo_interactions": "pseudo-interactions"}
 
 PROVIDER_REASONS = {"provider", "timeout"}
 """Failure reasons that mean the provider, not the answer, failed."""
@@ -48,20 +43,23 @@ class Generated:
 
 
 def _usage_of(rows: list[dict[str, Any]]) -> Usage:
-    total = Usage()
+    """Tokens of ``rows`` (per-target rows of a batch carry shares of its tokens)."""
+    sums = {"input_tokens": 0.0, "output_tokens": 0.0, "cached_tokens": 0.0}
     for row in rows:
         u = row.get("usage") or {}
-        total = total + Usage(int(u.get("input_tokens", 0)), int(u.get("output_tokens", 0)),
-                              int(u.get("cached_tokens", 0)))
-    return total
+        for k in sums:
+            sums[k] += float(u.get(k, 0))
+    return Usage(*(int(round(sums[k])) for k in ("input_tokens", "output_tokens",
+                                                 "cached_tokens")))
 
 
-def _task(name: str, cfg: JobConfig, split: Split, done: Generated) -> Any:
-    attrs = done.records.get("item_attributes")
-    profiles = done.records.get("user_profiles")
-    return build_task(name, cfg, split,
-                      attributes=attributes_frame(attrs) if attrs else None,
-                      profiles=profiles_frame(profiles) if profiles else None)
+def build_task(name: str, cfg: JobConfig, split: Split,
+               records: dict[str, list[dict[str, Any]]] | None = None) -> Task:
+    """Task ``name`` of this job, for this split (``records``: of the tasks run before,
+    by name, which later prompts use to describe items and users)."""
+    settings = {n: getattr(cfg.tasks, n) for n in TASKS}
+    return TASKS[name].for_job(JobContext(split=split, seed=cfg.split.seed, settings=settings,
+                                          records=records or {}))
 
 
 def _merge(results: list[RunResult]) -> RunResult:
@@ -93,36 +91,34 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
     try:
         for name in cfg.tasks.enabled():
             tc = getattr(cfg.tasks, name)
-            task = _task(name, cfg, split, done)
+            task: Task | None = build_task(name, cfg, split, done.records)
+            assert task is not None
+            described = task.description
             provider = pool.get(tc)
             rounds: list[RunResult] = []
             while task is not None:  # one pass, or one per round of a multi-round task
                 items = task.work_items()
                 engine = _engine(cfg, provider, store, progress, budget,
                                  done.spent_usd + sum(r.cost_usd for r in rounds))
-                desc = DESCRIPTIONS[name] + (f" (round {len(rounds) + 1} of {tc.rounds})"
-                                             if tc.rounds > 1 else "")
+                desc = described + (f" (round {len(rounds) + 1} of {tc.rounds})"
+                                    if tc.rounds > 1 else "")
                 log.info("%s: %d requests to %s/%s", desc, len(items), provider.name,
                          provider.model)
                 rounds.append(engine.run(items, desc=desc))
-                stop = rounds[-1].stopped_by_budget or not hasattr(task, "next_round")
+                stop = rounds[-1].stopped_by_budget
                 task = None if stop else task.next_round(rounds[-1].records)
             result = _merge(rounds)
-            records, failures = result.records, list(result.failures)
-            if name == "item_attributes":
-                records, bad = split_batch_records(records)
-                failures += bad
-            rows = result.records + result.failures
-            usage = _usage_of(rows)
+            records, failures = result.records, result.failures
+            usage = _usage_of(records + failures)
             entry = run.save_task(name, result, records=records, failures=failures, usage=usage,
                                   cost_usd=engine.price.cost(usage))
             done.records[name] = records
             done.calls += result.n_calls
             done.spent_usd += result.cost_usd
             log.info("%s: %d records, %d failures (%d calls, %d from the store)",
-                     DESCRIPTIONS[name], entry["records"], entry["failures"], result.n_calls,
+                     described, entry["records"], entry["failures"], result.n_calls,
                      result.n_cached)
-            _raise_if_stopped(name, result, budget, done)
+            _raise_if_stopped(described, result, budget, done)
     finally:
         store.close()
     return done
@@ -136,11 +132,12 @@ def _engine(cfg: JobConfig, provider: Any, store: Store, progress: bool, budget:
     return Engine(provider, engine_cfg, store=store)
 
 
-def _raise_if_stopped(name: str, result: Any, budget: float | None, done: Generated) -> None:
+def _raise_if_stopped(described: str, result: Any, budget: float | None,
+                     done: Generated) -> None:
     if result.stopped_by_budget:
         remaining = sum(1 for f in result.failures if f.get("reason") == "budget")
         raise BudgetExceeded(
-            f"{DESCRIPTIONS[name]}: stopped by engine.max_cost_usd={budget} with {remaining} "
+            f"{described}: stopped by engine.max_cost_usd={budget} with {remaining} "
             f"requests not sent (spent ${done.spent_usd:.4f} in this run); raise the budget "
             "and run the job again: finished rows are kept", spent_usd=done.spent_usd,
             budget_usd=float(budget or 0.0), done=len(result.records), remaining=remaining)
@@ -148,7 +145,7 @@ def _raise_if_stopped(name: str, result: Any, budget: float | None, done: Genera
     if provider_failures and not result.records and len(provider_failures) == len(result.failures):
         first = provider_failures[0]
         raise ProviderError(
-            f"every {DESCRIPTIONS[name]} request failed at the provider "
+            f"every {described} request failed at the provider "
             f"({first.get('provider')}/{first.get('model')}): {first.get('error')}; fix the "
             "provider (key, model, server) and run the job again",
             provider=str(first.get("provider")))

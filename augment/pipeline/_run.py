@@ -12,10 +12,11 @@ from augment.jobs.rundir import RunDir
 from augment.pipeline._data import data_counts, read_job_data, split_job_data
 from augment.pipeline._dataio import check_write_back, data_manifest, write_back
 from augment.pipeline._diagnostics import popularity_diagnostics, pseudo_diagnostics
-from augment.pipeline._evaluate import choose_weight, evaluate_job, export_enriched
+from augment.pipeline._evaluate import choose_enrichment_for_job, evaluate_job, export_enriched
 from augment.pipeline._generate import generate
 from augment.pipeline._providers import ProviderFactory, ProviderPool
 from augment.report import write_report
+from augment.tasks.registry import produced_by
 
 __all__ = ["run_job", "with_output"]
 
@@ -67,7 +68,7 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         run.update(counts=data_counts(sp), data=data_manifest(cfg, mapped or dataset, sp))
         generated = generate(cfg, sp, run, pool, progress=progress)
         records = generated.all_records()
-        choice = choose_weight(cfg, sp, records)
+        choice = choose_enrichment_for_job(cfg, sp, records)
         log.info("enrichment: weight %s, denoise quantile %s (%s)", choice.weight,
                  choice.denoise_quantile, choice.chosen_by)
         metrics = evaluate_job(cfg, sp, records, choice)
@@ -76,15 +77,16 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         enriched = export_enriched(cfg, sp, records, choice, run.enriched_dir)
         if cfg.data.write_back:
             run.update(write_back=write_back(cfg.data, run))
-        diagnostics: dict = {"enrichment": choice.as_dict()}
-        pseudo = generated.records.get("pseudo_interactions") or []
-        if pseudo:
-            diagnostics["pseudo_interactions"] = pseudo_diagnostics(pseudo)
-            popularity = popularity_diagnostics(sp, pseudo)
-            if popularity:
-                diagnostics["popularity"] = popularity
+        diagnostics: dict = {"enrichment": choice.to_dict()}
+        for name in sorted(produced_by("interactions")):  # generated interactions
+            pseudo = generated.records.get(name) or []
+            if pseudo:
+                diagnostics[name] = pseudo_diagnostics(pseudo)
+                popularity = popularity_diagnostics(sp, pseudo)
+                if popularity:
+                    diagnostics["popularity"] = popularity
         run.write_diagnostics(diagnostics)
-        run.update(enrichment=choice.as_dict(), enriched=enriched,
+        run.update(enrichment=choice.to_dict(), enriched=enriched,
                    provider_calls=generated.calls,
                    duration_s=round(time.perf_counter() - start, 1))
     log.info("writing the report")

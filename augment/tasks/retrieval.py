@@ -46,7 +46,7 @@ def item_text_matrix(dataset: Dataset, extra: Mapping[Any, Mapping[str, Any]] | 
 
     ``extra`` adds fields per item id (e.g. generated attributes) to its text.
     """
-    from augment.tasks.base import item_texts
+    from augment.tasks.prompts import item_texts
 
     texts = item_texts(dataset.items)
     docs = []

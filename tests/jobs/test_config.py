@@ -212,10 +212,27 @@ def test_defaults_match_the_library():
     assert JobConfig().enrich.confidence == DEFAULT_CONFIDENCE_WEIGHTS
 
 
-def test_enrich_options():
-    cfg = parse_job("[enrich]\nweight = 0.4\ndenoise_quantile = 0\n")
-    assert cfg.enrich.enrich_options() == {"pseudo_weight": 0.4, "denoise_quantile": None,
-                                           "confidence_weights": JobConfig().enrich.confidence}
-    with pytest.raises(ConfigError):
-        JobConfig().enrich.enrich_options()
-    assert JobConfig().enrich.enrich_options(0.2)["pseudo_weight"] == 0.2
+def test_denoise_quantile_auto_is_a_value_of_its_own_and_old_hashes_hold():
+    assert JobConfig().enrich.denoise_quantile == "auto"
+    auto = parse_job("[enrich]\nweight = \"auto\"\n")
+    fixed = parse_job("[enrich]\nweight = \"auto\"\ndenoise_quantile = 0.1\n")
+    assert fixed.enrich.denoise_quantile == 0.1
+    # before "auto" existed, 0.1 was the default and was ignored under an "auto" weight:
+    # the default keeps its hash, a fixed quantile (now honoured) gets a new one
+    assert job_hash(auto) == job_hash(JobConfig()) != job_hash(fixed)
+    w = parse_job("[enrich]\nweight = 0.4\ndenoise_quantile = 0.2\n")
+    assert job_hash(w) != job_hash(parse_job("[enrich]\nweight = 0.4\n"))
+    with pytest.raises(ConfigError, match="denoise_quantile"):
+        parse_job("[enrich]\ndenoise_quantile = \"sometimes\"\n")
+
+
+
+
+def test_job_sections_are_the_registered_tasks():
+    from augment.jobs.config import TASK_NAMES
+    from augment.tasks import TASKS
+
+    assert tuple(TASKS) == TASK_NAMES
+    from augment.jobs import TasksConfig
+
+    assert [f.name for f in dataclasses.fields(TasksConfig)] == list(TASKS)

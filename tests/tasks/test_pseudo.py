@@ -7,7 +7,7 @@ import pytest
 
 from augment.providers.fake import FakeProvider
 from augment.tasks import PseudoInteractions, UserProfiles, aggregate_votes, check_picks
-from augment.tasks.base import schema_errors
+from augment.tasks.schema_tools import schema_errors
 
 
 def _cold_item_task(item_split, **kw):
