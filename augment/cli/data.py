@@ -1,5 +1,5 @@
 """``augment data check SOURCE_OR_JOB``: profile the data as read, with warnings; exit 2 when
-it cannot be used."""
+it cannot be used. ``augment data example [FOLDER]``: write the worked example's data."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from augment.errors import ConfigError
 
 __all__ = ["HELP", "add_arguments", "run"]
 
-HELP = "Check your data before a run: a profile of what is read and warnings (data check)."
+HELP = ("Your own data: profile it before a run (data check) or write the worked example's "
+        "event log (data example).")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check.add_argument("--seed", type=int, default=0)
     check.add_argument("-k", type=int, default=3, help="user-cold: history kept per cold user")
     check.add_argument("--json", action="store_true", help="print the profile as JSON")
+    example = sub.add_parser("example", help="write the worked example's shop event log",
+                             description="Write a shop's event log made from MovieLens "
+                                         "(views, carts, purchases with repeated pairs) as "
+                                         "Parquet parts, its catalog as CSV and both in a "
+                                         "SQLite database: the data of jobs/shop-events.toml.")
+    example.add_argument("folder", nargs="?", default="data/shop",
+                         help="where to write (default data/shop)")
+    example.add_argument("--data-dir", help="folder holding ml-latest-small/ (default: "
+                                            "AUGMENT_DATA_DIR, else download)")
 
 
 def _event_weights(pairs: list[str]) -> dict[str, float]:
@@ -89,8 +99,17 @@ def run(args: argparse.Namespace) -> int:
     from augment.data.check import format_profile, profile_data
     from augment.jobs.config import SplitConfig
 
+    if args.data_command == "example":
+        from augment.testing.event_logs import write_example_shop
+
+        paths = write_example_shop(args.folder, data_dir=args.data_dir)
+        for name, path in paths.items():
+            print(f"{name:9} {path}")
+        print("next: augment data check jobs/shop-events.toml")
+        return 0
     if args.data_command != "check":
-        raise ConfigError("use: augment data check SOURCE_OR_JOB", key="data")
+        raise ConfigError("use: augment data check SOURCE_OR_JOB, or augment data example",
+                          key="data")
     if args.target.endswith(".toml"):
         data, split_cfg = _from_job(args.target)
     else:

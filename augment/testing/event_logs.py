@@ -17,7 +17,8 @@ import pandas as pd
 
 from augment.data.dataset import Dataset
 
-__all__ = ["movielens_event_log", "write_synthetic_event_log", "EVENT_WEIGHTS"]
+__all__ = ["movielens_event_log", "write_example_shop", "write_synthetic_event_log",
+           "EVENT_WEIGHTS"]
 
 EVENT_WEIGHTS = {"view": 1.0, "cart": 3.0, "purchase": 5.0}
 """The weights the worked example maps event types to."""
@@ -75,6 +76,34 @@ def movielens_event_log(ratings: Dataset | None = None, *, seed: int = 0,
         "supplier_email": [f"supplier{int(j) % 97}@example.com" for j in range(len(catalog))],
     })
     return events.reset_index(drop=True), items_df
+
+
+def write_example_shop(folder: str | Path, ratings: Dataset | None = None, *, seed: int = 0,
+                       data_dir: str | Path | None = None, part_rows: int = 50_000
+                       ) -> dict[str, Path]:
+    """The worked example's files in ``folder``: ``events/part-*.parquet`` (the
+    :func:`movielens_event_log` log in parts), ``items.csv`` (the catalog) and ``shop.db``
+    (SQLite with tables ``events`` and ``products``: the same data, for SQL jobs).
+    Existing files are replaced. Returns the paths by name."""
+    import sqlite3
+
+    folder = Path(folder)
+    events, items = movielens_event_log(ratings, seed=seed, data_dir=data_dir)
+    parts = folder / "events"
+    parts.mkdir(parents=True, exist_ok=True)
+    for old in parts.glob("*.parquet"):
+        old.unlink()
+    for k, start in enumerate(range(0, len(events), part_rows)):
+        events.iloc[start:start + part_rows].to_parquet(parts / f"part-{k:05d}.parquet",
+                                                        index=False)
+    items.to_csv(folder / "items.csv", index=False)
+    db = folder / "shop.db"
+    db.unlink(missing_ok=True)
+    with sqlite3.connect(db) as con:
+        events.to_sql("events", con, index=False)
+        items.to_sql("products", con, index=False)
+    con.close()
+    return {"events": parts, "items": folder / "items.csv", "database": db}
 
 
 def write_synthetic_event_log(folder: str | Path, n_rows: int, *, n_users: int = 200_000,

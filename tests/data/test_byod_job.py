@@ -211,3 +211,37 @@ def test_write_back_rolls_back_when_a_table_exists(tmp_path, db, request):
     names = set(sqlalchemy.inspect(engine).get_table_names())
     assert names == {"out_user_features"}  # the two tables created before were rolled back
     engine.dispose()
+
+
+def test_shipped_shop_job_runs_on_the_example_data(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    from data_helpers import small_ratings
+
+    from augment.testing.event_logs import write_example_shop
+
+    write_example_shop(tmp_path / "data" / "shop", small_ratings(), part_rows=500)
+    monkeypatch.chdir(tmp_path)
+    job = Path(__file__).resolve().parents[2] / "jobs" / "shop-events.toml"
+    assert main(["data", "check", str(job)]) == 0
+    checked = capsys.readouterr().out
+    assert "combined by 'sum'" in checked and "deduplicated" in checked
+    recorder = Recorder()
+    out = run_job(load_job(job), out=tmp_path / "run", provider_factory=recorder,
+                  progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["data"]["columns"]["private"] == ["supplier_email"]
+    assert not any(e in recorder.prompts() for e in ["supplier1@example.com",
+                                                     "supplier2@example.com"])
+
+
+@pytest.mark.realdata
+def test_data_example_writes_the_movielens_shop(tmp_path, movielens_dir, capsys):
+    code = main(["data", "example", str(tmp_path / "shop"), "--data-dir", str(movielens_dir)])
+    assert code == 0
+    events = pd.read_parquet(tmp_path / "shop" / "events")
+    ratings = pd.read_csv(movielens_dir / "ml-latest-small" / "ratings.csv")
+    assert events["customer_id"].nunique() == ratings["userId"].nunique()
+    assert events.duplicated(["customer_id", "sku"]).mean() > 0.3  # repeated pairs
+    assert set(events["event_type"]) == {"view", "cart", "purchase"}
