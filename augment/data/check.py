@@ -153,7 +153,7 @@ def format_profile(profile: dict[str, Any]) -> str:
             "negative_interactions", "interactions_per_user_median"]
     for key in keys:
         value = profile[key]
-        lines.append(f"  {key:30} {value:.6f}" if isinstance(value, float)
+        lines.append(f"  {key:30} {value:.6g}" if isinstance(value, float)
                      else f"  {key:30} {value}")
     if "duplicates" in profile:
         lines.append(f"  {'duplicates':30} {profile['duplicates']}")
