@@ -231,7 +231,7 @@ class SQLSource:
     def sql(self) -> str:
         if self.table is not None:
             return f"SELECT * FROM {_safe_name(self.table, what='table', label=self.label)}"
-        return str(self.query)
+        return str(self.query).strip().rstrip(";")  # it is wrapped in SELECT ... FROM (...)
 
     def engine(self) -> Any:
         try:
