@@ -36,12 +36,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from augment.evaluation import evaluate, fit_baselines, format_table
     from augment.jobs import JobConfig, RunDir, job_hash, load_job
+    from augment.pipeline import estimate_job, run_job
     from augment.providers import Completion, FakeProvider, Provider, Request, Usage, get_provider
     from augment.recommend import ALSRecommender
     from augment.report import write_report
     from augment.schemas import load_schema, validate
     from augment.splits import Split, split
     from augment.tasks import ItemAttributes, PseudoInteractions, UserProfiles, position_bias
+    from augment.tuning import EnrichmentChoice, auto_variants, choose_enrichment
 
 __version__ = "0.1.0"
 
@@ -78,6 +80,8 @@ _EXPORTS: dict[str, str] = {
     "RunDir": "augment.jobs",
     "job_hash": "augment.jobs",
     "load_job": "augment.jobs",
+    "run_job": "augment.pipeline",
+    "estimate_job": "augment.pipeline",
     "Completion": "augment.providers",
     "FakeProvider": "augment.providers",
     "Provider": "augment.providers",
@@ -94,6 +98,9 @@ _EXPORTS: dict[str, str] = {
     "PseudoInteractions": "augment.tasks",
     "UserProfiles": "augment.tasks",
     "position_bias": "augment.tasks",
+    "choose_enrichment": "augment.tuning",
+    "auto_variants": "augment.tuning",
+    "EnrichmentChoice": "augment.tuning",
 }
 
 
@@ -145,6 +152,9 @@ __all__ = [
     # enrichment, training, evaluation
     "enrich",
     "augmented_variants",
+    "choose_enrichment",
+    "auto_variants",
+    "EnrichmentChoice",
     "ALSRecommender",
     "evaluate",
     "fit_baselines",
@@ -154,6 +164,8 @@ __all__ = [
     "RunDir",
     "job_hash",
     "load_job",
+    "run_job",
+    "estimate_job",
     "write_report",
     # errors
     "AugmentError",

@@ -22,9 +22,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,15 +36,34 @@ from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
 from augment.data.dataset import Dataset
+from augment.data.tables import MAX_ABS_WEIGHT
 from augment.data.vocab import Vocabulary
-from augment.errors import ConfigError
+from augment.errors import ConfigError, DataError
 
-__all__ = ["ALSRecommender", "solve_with_prior"]
+__all__ = ["ALSRecommender", "ALSConfig", "solve_with_prior"]
 
 log = logging.getLogger(__name__)
 
 ColdItems = Literal["mapping", "zero"]
 GeneratedItems = Literal["prior", "fit"]
+
+
+@dataclass(frozen=True)
+class ALSConfig:
+    """The ALS hyper-parameters a job sets (``[als]``); the defaults of :class:`ALSRecommender`."""
+
+    factors: int = 64
+    """Latent factors."""
+    regularization: float = 50.0
+    """L2 regularisation."""
+    iterations: int = 15
+    """ALS sweeps."""
+    alpha: float = 10.0
+    """Confidence scaling of interaction weights."""
+
+    def params(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`ALSRecommender`."""
+        return dataclasses.asdict(self)
 
 
 class ALSRecommender:
@@ -89,22 +110,22 @@ class ALSRecommender:
     num_threads
         Threads of implicit's solver (1 = deterministic and polite on shared machines).
 
-    The defaults were chosen on the validation part of MovieLens ml-latest-small
-    (item-cold split, seed 0; recall@20 of warm items for ALS, of cold items for the
-    mapping) from factors 32-128, regularization 0.1-100, alpha 1-20, mapping penalty
-    0.1-10. With 0/1 weights the regularization is large relative to implicit's
-    default (0.01) because confidence is ``1 + alpha * weight``-scaled sums over
-    many items: smaller values overfit the ~40k training interactions.
-    ``prior_scale`` 2 was chosen on validation (item-cold seeds 0-2, simulated
-    pseudo-interactions with 25% noise; cold recall@20 over scales 0.5-4).
-    ``refit_scale`` 0.4 was chosen the same way (user-cold seeds 0-2, 25% noise, 5
-    rounds of 100 candidates): mean validation cold recall@20 0.3297 / 0.3331 /
-    0.3316 / 0.3264 for scales 1 / 0.4 / 0.2 / 0.1 — a small difference, within the
-    spread over seeds.
+    The defaults were chosen on validation data (how: CHANGELOG). With 0/1 weights
+    the regularization is large relative to implicit's default (0.01) because
+    confidence is ``1 + alpha * weight``-scaled sums over many items.
     """
 
-    def __init__(self, factors: int = 64, regularization: float = 50.0, iterations: int = 15,
-                 alpha: float = 10.0, seed: int = 0, *, cold_items: ColdItems = "mapping",
+    # fitted state: set by fit(), never None after it (see is_trained)
+    user_vocab: Vocabulary
+    item_vocab: Vocabulary
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    _seen: sp.csr_matrix
+
+    def __init__(self, factors: int = ALSConfig.factors,
+                 regularization: float = ALSConfig.regularization,
+                 iterations: int = ALSConfig.iterations, alpha: float = ALSConfig.alpha,
+                 seed: int = 0, *, cold_items: ColdItems = "mapping",
                  mapping_regularization: float = 1.0, generated_items: GeneratedItems = "prior",
                  prior_scale: float = 2.0, refit_scale: float = 0.4,
                  num_threads: int = 1) -> None:
@@ -132,14 +153,9 @@ class ALSRecommender:
         self.prior_scale = prior_scale
         self.refit_scale = refit_scale
         self.num_threads = num_threads
-        self.user_vocab: Vocabulary | None = None
-        self.item_vocab: Vocabulary | None = None
-        self.user_factors: np.ndarray | None = None
-        self.item_factors: np.ndarray | None = None
         self.mapped_items: np.ndarray = np.zeros(0, dtype=np.int64)
         self.prior_items: np.ndarray = np.zeros(0, dtype=np.int64)
         self.refit_users: np.ndarray = np.zeros(0, dtype=np.int64)
-        self._seen: sp.csr_matrix | None = None
 
     def __repr__(self) -> str:
         return (f"ALSRecommender(factors={self.factors}, regularization={self.regularization}, "
@@ -163,6 +179,7 @@ class ALSRecommender:
         get an ALS user update over all their rows (``refit_users``).
         """
         matrix = dataset.matrix()
+        _check_finite(matrix, dataset.name)
         has_data = np.bincount(matrix.indices, minlength=matrix.shape[1]) > 0
         observed = has_data & self._observed_items(dataset, matrix.shape[1])
         prior = self.generated_items == "prior"
@@ -257,8 +274,12 @@ class ALSRecommender:
             ridge.fit(features[train], items[train])
             return ridge.predict(features[targets]).astype(np.float32)
 
+    def is_trained(self) -> bool:
+        """True once :meth:`fit` has run."""
+        return hasattr(self, "user_factors")
+
     def _check_fitted(self) -> None:
-        if self.user_factors is None:
+        if not self.is_trained():
             raise ConfigError("the model is not fitted; call fit(dataset) first")
 
     def score(self, user_ids: Iterable[object], item_ids: Iterable[object] | None = None
@@ -305,6 +326,18 @@ class ALSRecommender:
             top = valid[np.argsort(-s[valid], kind="stable")[:k]]
             rows += [(user, items[j], float(s[j]), n + 1) for n, j in enumerate(top)]
         return pd.DataFrame(rows, columns=["user_id", "item_id", "score", "rank"])
+
+
+def _check_finite(matrix: sp.csr_matrix, name: str) -> None:
+    """ALS never sees a NaN, an inf or a weight past ``MAX_ABS_WEIGHT`` (they turn the
+    factors into NaN); the loaders reject such rows first, this guards DataFrames built
+    by hand."""
+    data = np.asarray(matrix.data, dtype=np.float64)
+    bad = ~(np.abs(data) <= MAX_ABS_WEIGHT)
+    if bad.any():
+        raise DataError(f"{int(bad.sum())} interaction weights are not finite or outside "
+                        f"[-{MAX_ABS_WEIGHT:g}, {MAX_ABS_WEIGHT:g}] (summed per user and item); "
+                        "fix or rescale the weights", file=name, column="weight")
 
 
 def solve_with_prior(conf: sp.csr_matrix, other: np.ndarray, regularization: float,

@@ -24,8 +24,7 @@ what it wrote, up to the noise of the validation set.
 The default weights are (0, 0.3, 1, 3): :class:`~augment.recommend.ALSRecommender`
 gives an interaction confidence ``alpha * weight`` and ``implicit`` adds
 ``confidence - 1`` to the normal equations, so a weight at or below ``1 / alpha``
-counts for no more than a missing pair (with alpha 5, weight 0.1 made MovieLens
-item-cold recall worse than no generated data at all).
+counts for no more than a missing pair.
 
 ```python
 from augment.tuning import choose_enrichment, auto_variants
@@ -40,18 +39,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from augment.data.dataset import Dataset
-from augment.enrich import VARIANTS, enrich
+from augment.enrich import DEFAULT_CONFIDENCE_WEIGHTS, VARIANTS, enrich
 from augment.errors import ConfigError
 from augment.evaluation import evaluate
 from augment.recommend import ALSRecommender
 from augment.splits import Split
 from augment.tasks.registry import produced_by
 
-__all__ = ["EnrichmentChoice", "choose_enrichment", "auto_variants", "select_records",
-           "ranking_metrics"]
+__all__ = ["EnrichConfig", "EnrichmentChoice", "choose_enrichment", "auto_variants",
+           "select_records", "ranking_metrics"]
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +144,46 @@ class EnrichmentChoice:
         if self.baseline:
             out.update(metric=self.metric, baseline=dict(self.baseline))
         return {**out, **self.extra}
+
+
+@dataclass(frozen=True)
+class EnrichConfig:
+    """How much generated data to trust (a job's ``[enrich]``): given, or ``"auto"``."""
+
+    weight: float | Literal["auto"] = "auto"
+    """Weight of a pseudo-interaction (a real one is 1.0), or "auto" = tuned on validation."""
+    denoise_quantile: float | Literal["auto"] = "auto"
+    """Drop this lowest-plausibility share of pseudo-interactions (0 = keep all), or
+    "auto": chosen on validation with an "auto" weight, none with a fixed weight."""
+    confidence: dict[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_CONFIDENCE_WEIGHTS))
+    """Multiplier of the pseudo-interaction weight per confidence label."""
+    use_flagged: bool = False
+    """Use records that screening flagged (possible obeyed injection, repeated text,
+    sensitive tags removed) in enrichment. They are always kept and listed in the report."""
+
+    def choose(self, split: Split, records: Sequence[Mapping[str, Any]], *, seed: int = 0,
+               als: Mapping[str, Any] | None = None) -> EnrichmentChoice:
+        """These settings as a choice: given ones as they are, ``"auto"`` ones chosen by
+        :func:`choose_enrichment` on the validation interactions, with these confidence
+        weights and this denoising when it is fixed (nothing to tune without records)."""
+        fixed_q = (None if self.denoise_quantile == "auto"
+                   else float(self.denoise_quantile) or None)
+        if self.weight != "auto":
+            return EnrichmentChoice.fixed(float(self.weight), fixed_q,
+                                          confidence_weights=self.confidence)
+        if not records:
+            return EnrichmentChoice.fixed(0.0, fixed_q, confidence_weights=self.confidence,
+                                          chosen_by="unused")
+        log.info("choosing the enrichment on the validation interactions")
+        grid: dict[str, Any] = ({} if self.denoise_quantile == "auto"
+                                else {"denoise_quantiles": (fixed_q,)})
+        choice = choose_enrichment(split, records, seed=seed, als=als,
+                                   confidence_weights=self.confidence, **grid)
+        if choice.weight <= 0 and any(r.get("task") in _INTERACTIONS for r in records):
+            log.warning("enrich.weight = 'auto' left the generated interactions out: %s",
+                        choice.reason)
+        return choice
 
 
 def select_records(records: Iterable[Mapping[str, Any]], weight: float, *,

@@ -85,8 +85,8 @@ def _protocol_check(sp: Split, models: dict[str, Any]) -> dict[str, Any]:
             "max_abs_diff": max(diffs) if diffs else None}
 
 
-def _ceiling(scored: Split, oracle: pd.DataFrame, seed: int, als: dict[str, Any], key: dict[str, Any]
-             ) -> list[dict[str, Any]]:
+def _ceiling(scored: Split, oracle: pd.DataFrame, seed: int, als: dict[str, Any],
+             key: dict[str, Any]) -> list[dict[str, Any]]:
     """The most any generator could add: every oracle positive as a generated interaction.
 
     No retrieval limit, no noise, no votes; the weight (1 or 3) chosen on validation

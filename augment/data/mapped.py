@@ -28,7 +28,7 @@ from augment.data.feedback import (
 )
 from augment.data.mapping import ColumnMapping
 from augment.data.sources import BATCH_ROWS, Source, as_source, check_columns, read_all
-from augment.data.tables import check_ids, check_unique
+from augment.data.tables import MAX_ABS_WEIGHT, check_ids, check_unique
 from augment.errors import DataError, DataWarning
 
 __all__ = ["load_mapped", "read_mapped", "MappedData", "IdEncoder"]
@@ -289,6 +289,13 @@ def read_mapped(interactions: SourceLike, items: SourceLike | None = None, *,
     if len(agg.weight) == 0:
         raise DataError(f"no interaction is left after the feedback rule ({rule.kind}, "
                         f"{stats.pairs_dropped} pairs dropped); check the thresholds",
+                        file=src.label, column=mapping.feedback)
+    big = ~(np.abs(agg.weight) <= MAX_ABS_WEIGHT)
+    if big.any():
+        k = int(np.flatnonzero(big)[0])
+        raise DataError(f"pair ({users.ids[agg.users[k]]!r}, {items_enc.ids[agg.items[k]]!r}) "
+                        f"gets weight {agg.weight[k]:g}, beyond +-{MAX_ABS_WEIGHT:g} ({int(big.sum())}"
+                        " pairs); use transform = \"log1p\" or smaller weights",
                         file=src.label, column=mapping.feedback)
     inter = _frame(agg, users, items_enc)
     labels = {"interactions": src.label}

@@ -28,7 +28,8 @@ import pandas as pd
 from augment.data.tables import require_columns
 from augment.errors import DataError
 
-__all__ = ["Source", "Chunk", "ArrowChunk", "FileSource", "SQLSource", "DuckDBSource", "BATCH_ROWS", "as_source"]
+__all__ = ["Source", "Chunk", "ArrowChunk", "FileSource", "SQLSource", "DuckDBSource",
+           "BATCH_ROWS", "as_source"]
 
 BATCH_ROWS = 250_000
 """Rows per chunk read from a source."""

@@ -98,7 +98,8 @@ class Estimate:
 
 
 class PriceTable:
-    """Prices per provider and model; ``lookup`` matches exactly, then by longest prefix, then ``*``."""
+    """Prices per provider and model; ``lookup`` matches exactly, then by longest prefix,
+    then ``*``."""
 
     def __init__(self, table: dict[str, dict[str, dict[str, float]]]) -> None:
         self.table = {p: {m: dict(v) for m, v in models.items()}
@@ -131,7 +132,8 @@ class PriceTable:
             entry = models[max(prefixes, key=len)] if prefixes else models.get("*")
         if entry is None:
             return None
-        return Price(float(entry.get("input", 0)), float(entry.get("cached_input", entry.get("input", 0))),
+        return Price(float(entry.get("input", 0)),
+                     float(entry.get("cached_input", entry.get("input", 0))),
                      float(entry.get("output", 0)))
 
     def lookup(self, provider: str, model: str) -> Price:

@@ -26,7 +26,8 @@ class RateLimiter:
         self._lock = asyncio.Lock()
 
     def tighten(self, per_minute: float | None) -> bool:
-        """Lower the limit to ``per_minute`` if that is lower (or no limit is set); True if changed."""
+        """Lower the limit to ``per_minute`` if that is lower (or no limit is set); True if
+        changed."""
         if per_minute is None or per_minute <= 0:
             return False
         if self.per_minute is None or per_minute < self.per_minute:

@@ -82,7 +82,8 @@ class Engine:
 
     # public API ----------------------------------------------------------------------------
     def estimate(self, items: Iterable[WorkItem]) -> Estimate:
-        """Tokens and cost of running ``items``, before any call (items done in the store are free)."""
+        """Tokens and cost of running ``items``, before any call (items done in the store are
+        free)."""
         items = list(items)
         stored = self._stored(items)
         n = n_in = n_out = worst_out = 0
@@ -185,7 +186,8 @@ class _Run:
         return r
 
     async def _process(self, item: WorkItem,
-                       stored: dict[tuple[str, str], dict[str, Any]]) -> tuple[bool, dict[str, Any], bool]:
+                       stored: dict[tuple[str, str], dict[str, Any]]
+                       ) -> tuple[bool, dict[str, Any], bool]:
         """Return ``(ok, record_or_failure, cached)`` for one item; never raises for a row."""
         req = item.request
         h0 = self.e._hash(req)
@@ -200,7 +202,8 @@ class _Run:
         attempts = 0
         called = False
         last_text: str | None = None
-        errors: list[str] = []
+        truncated = False
+        errors = []
         try:
             for attempt in range(self.cfg.max_reasks + 1):
                 r = req if attempt == 0 else req.with_messages(messages)
@@ -212,7 +215,7 @@ class _Run:
                     called = True
                 attempts += 1
                 usage = usage + comp.usage
-                last_text = comp.text
+                last_text, truncated = comp.text, comp.truncated
                 output, errors = self._check_text(comp.text, req, item)
                 if not errors:
                     record: dict[str, Any] = {
@@ -229,6 +232,12 @@ class _Run:
                              {"role": "user", "content": reask_message(errors)}]
                 log.debug("item %s: invalid answer (attempt %d): %d errors", item.key, attempts,
                           len(errors))
+            if truncated:  # the last answer was cut at max_tokens: say so
+                cap = req.params.get("max_tokens")
+                return False, self._failure(item, "truncated", f"the answer was cut at "
+                                            f"max_tokens={cap}; raise max_tokens or tighten "
+                                            "the schema's maxLength/maxItems", last_text,
+                                            attempts, usage), False
             return False, self._failure(item, "validation", "; ".join(errors[:5]), last_text,
                                         attempts, usage), False
         except _BudgetStop:
@@ -261,8 +270,10 @@ class _Run:
 
     @staticmethod
     def _run_check(item: WorkItem, output: Any) -> list[str]:
+        if item.check is None:
+            return []
         try:
-            return [str(e) for e in item.check(output)]  # type: ignore[misc]
+            return [str(e) for e in item.check(output)]
         except Exception as exc:  # a bug in the task's check must not kill the job
             log.exception("check of item %s raised", item.key)
             raise _CheckCrashed(f"the item's check raised {type(exc).__name__}: {exc}") from exc
@@ -302,7 +313,7 @@ class _Run:
                 err = TransientProviderError(
                     f"request timed out after {self.cfg.timeout_s}s; raise EngineConfig.timeout_s "
                     "if the model is slow", provider=self.pname)
-                err.reason = "timeout"  # type: ignore[attr-defined]
+                err.reason = "timeout"
                 raise err from exc
 
         try:

@@ -68,8 +68,9 @@ class Store:
     def get_completion(self, request_hash: str) -> Completion | None:
         """The cached completion of a request, or None."""
         with self._lock:
-            row = self._db.execute("SELECT text, model, usage FROM completions WHERE request_hash=?",
-                                   (request_hash,)).fetchone()
+            row = self._db.execute(
+                "SELECT text, model, usage FROM completions WHERE request_hash=?",
+                (request_hash,)).fetchone()
         if row is None:
             return None
         u = json.loads(row[2])
@@ -85,12 +86,15 @@ class Store:
                  json.dumps(completion.usage.to_dict()), created_at))
 
     # results -----------------------------------------------------------------------------
-    def get_results(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
-        """Stored ``(status, payload)`` for the given ``(key, request_hash)`` pairs that have one."""
+    def get_results(self, pairs: list[tuple[str, str]]
+                    ) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+        """Stored ``(status, payload)`` for the given ``(key, request_hash)`` pairs that have
+        one."""
         out: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
         wanted = set(pairs)
         with self._lock:
-            rows = self._db.execute("SELECT key, request_hash, status, payload FROM results").fetchall()
+            rows = self._db.execute(
+                "SELECT key, request_hash, status, payload FROM results").fetchall()
         for key, rh, status, payload in rows:
             if (key, rh) in wanted:
                 out[(key, rh)] = (status, json.loads(payload))

@@ -20,7 +20,7 @@ A **record** is a plain dict::
 
 A **failure** is a plain dict::
 
-    {"key": str, "reason": "validation" | "provider" | "budget" | "timeout" | ...,
+    {"key": str, "reason": "validation" | "truncated" | "provider" | "budget" | "timeout" | ...,
      "error": str,                # readable, never contains an API key
      "last_output": str | None, "attempts": int, "usage": {...},
      "provider": str, "model": str, "created_at": str, **item.meta}
@@ -37,7 +37,8 @@ from augment.providers.base import Request, Usage
 __all__ = ["WorkItem", "EngineConfig", "RunResult", "Check", "PerTarget"]
 
 Check = Callable[[Any], list[str]]
-"""A task's post-check: given the parsed, schema-valid output, return error messages (empty = ok)."""
+"""A task's post-check: given the parsed, schema-valid output, return error messages
+(empty = ok)."""
 
 PerTarget = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
 """A task's reader of one request's record: ``(records, failures)``, one per target of
@@ -82,6 +83,11 @@ class EngineConfig:
     """Hard budget: scheduling stops before the next request could exceed it."""
     progress: bool = True
     """Show a progress bar (terminal or notebook)."""
+    max_failure_rate: float = 0.2
+    """Share of a task's targets that may fail (validation, provider, unusable) before the
+    task, and the run, end ``degraded`` (exit code 3 from the CLI). A task that gives no
+    record at all is always degraded. The engine itself does not stop at this rate; the
+    pipeline judges each task when it finishes."""
 
 
 @dataclass

@@ -18,6 +18,8 @@ Per-user metrics are averaged over the users with at least one relevant item.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.stats
 
@@ -25,7 +27,7 @@ __all__ = ["hits_matrix", "recall_at_k", "ndcg_at_k", "hit_rate_at_k", "precisio
            "coverage", "popularity_percentile"]
 
 
-def hits_matrix(top: np.ndarray, relevant: list[set[int]] | list[np.ndarray]) -> np.ndarray:
+def hits_matrix(top: np.ndarray, relevant: Sequence[set[int] | np.ndarray]) -> np.ndarray:
     """Boolean (users, k) matrix: is ``top[u, r]`` relevant for user ``u``?"""
     top = np.asarray(top)
     out = np.zeros(top.shape, dtype=bool)

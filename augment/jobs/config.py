@@ -23,12 +23,15 @@ from typing import Any, Literal
 
 from augment.data.feedback import FeedbackRule
 from augment.data.mapping import ColumnMapping
+from augment.engine.types import EngineConfig
 from augment.errors import ConfigError
 from augment.jobs._validate import validate_job_dict
+from augment.recommend import ALSConfig
+from augment.tuning import EnrichConfig
 
 __all__ = [
     "TASK_NAMES", "DataConfig", "SplitConfig", "GenerationParams", "TaskConfig", "TasksConfig",
-    "EngineSection", "EnrichConfig", "ALSConfig", "EvaluationConfig", "OutputConfig",
+    "EngineConfig", "EnrichConfig", "ALSConfig", "EvaluationConfig", "OutputConfig",
     "JobConfig", "load_job", "parse_job", "job_hash",
 ]
 
@@ -147,8 +150,9 @@ class TaskConfig:
 
     enabled: bool = False
     """Run this task (True when its table is in the job file, unless it says otherwise)."""
-    provider: Literal["local", "openai", "anthropic", "fake"] = "local"
-    """Provider name for ``augment.providers.get_provider`` (OpenAI-compatible = "openai")."""
+    provider: Literal["local", "openai", "openai-compatible", "anthropic", "fake"] = "local"
+    """Provider name for ``augment.providers.get_provider`` (``"openai-compatible"`` needs
+    ``base_url``; ``"fake"`` answers plausible schema-valid data offline, for dry runs)."""
     model: str | None = None
     """Model name; None = the provider's default."""
     base_url: str | None = None
@@ -187,69 +191,6 @@ class TasksConfig:
 
 
 @dataclass(frozen=True)
-class EngineSection:
-    """Limits of the request engine (mirrors ``augment.engine.EngineConfig``)."""
-
-    concurrency: int = 8
-    """Requests in flight at once."""
-    requests_per_minute: float | None = None
-    """Cap on requests per minute (None = no cap)."""
-    tokens_per_minute: float | None = None
-    """Cap on tokens per minute (None = no cap)."""
-    max_cost_usd: float | None = None
-    """Hard budget for the whole run in US dollars (None = no budget)."""
-    max_retries: int = 5
-    """Retries of one call on transient errors."""
-    max_reasks: int = 2
-    """Re-asks after an invalid answer."""
-    timeout_s: float = 60.0
-    """Per-call timeout in seconds."""
-
-    def to_engine_config(self, *, progress: bool = True) -> Any:
-        """An ``augment.engine.EngineConfig`` with these limits."""
-        from augment.engine.types import EngineConfig
-
-        return EngineConfig(concurrency=self.concurrency,
-                            requests_per_minute=self.requests_per_minute,
-                            tokens_per_minute=self.tokens_per_minute,
-                            max_retries=self.max_retries, max_reasks=self.max_reasks,
-                            timeout_s=self.timeout_s, max_cost_usd=self.max_cost_usd,
-                            progress=progress)
-
-
-@dataclass(frozen=True)
-class EnrichConfig:
-    """How validated records are merged back into the data."""
-
-    weight: float | Literal["auto"] = "auto"
-    """Weight of a pseudo-interaction (a real one is 1.0), or "auto" = tuned on validation."""
-    denoise_quantile: float | Literal["auto"] = "auto"
-    """Drop this lowest-plausibility share of pseudo-interactions (0 = keep all), or
-    "auto": chosen on validation with an "auto" weight, none with a fixed weight."""
-    confidence: dict[str, float] = field(
-        default_factory=lambda: {"high": 1.0, "medium": 0.6, "low": 0.3})
-    """Multiplier of the pseudo-interaction weight per confidence label."""
-
-
-@dataclass(frozen=True)
-class ALSConfig:
-    """Hyper-parameters of the implicit ALS model."""
-
-    factors: int = 64
-    """Latent factors."""
-    regularization: float = 50.0
-    """L2 regularisation."""
-    iterations: int = 15
-    """ALS sweeps."""
-    alpha: float = 10.0
-    """Confidence scaling of interaction weights."""
-
-    def params(self) -> dict[str, Any]:
-        """Keyword arguments of ``augment.recommend.ALSRecommender``."""
-        return dataclasses.asdict(self)
-
-
-@dataclass(frozen=True)
 class EvaluationConfig:
     """What is measured."""
 
@@ -277,12 +218,12 @@ class JobConfig:
     """Cold-start split."""
     tasks: TasksConfig = field(default_factory=TasksConfig)
     """Generation tasks."""
-    engine: EngineSection = field(default_factory=EngineSection)
-    """Engine limits."""
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    """Engine limits (``augment.engine.EngineConfig``)."""
     enrich: EnrichConfig = field(default_factory=EnrichConfig)
-    """Enrichment."""
+    """Enrichment (``augment.tuning.EnrichConfig``)."""
     als: ALSConfig = field(default_factory=ALSConfig)
-    """ALS hyper-parameters."""
+    """ALS hyper-parameters (``augment.recommend.ALSConfig``)."""
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     """Evaluation cut-offs."""
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -308,6 +249,10 @@ class JobConfig:
             if task not in multi and raw.get("rounds", 1) != 1:
                 raise ConfigError(f"tasks.{task}.rounds: only {' and '.join(multi)} runs in "
                                   "rounds; remove the key", key=f"tasks.{task}.rounds")
+            if (raw.get("enabled") and raw.get("provider") == "openai-compatible"
+                    and not raw.get("base_url")):
+                raise ConfigError("provider 'openai-compatible' needs base_url, e.g. "
+                                  '"http://localhost:8000/v1"', key=f"tasks.{task}.base_url")
             params = GenerationParams(**raw.pop("params", {}))
             tasks[task] = dataclasses.replace(getattr(defaults, task), params=params, **raw)
         enrich = dict(data.get("enrich", {}))
@@ -320,7 +265,7 @@ class JobConfig:
         output = OutputConfig(**{"dir": f"runs/{job_name}", **data.get("output", {})})
         return cls(name=job_name, data=DataConfig.from_dict(data.get("data", {})),
                    split=SplitConfig(**data.get("split", {})), tasks=TasksConfig(**tasks),
-                   engine=EngineSection(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
+                   engine=EngineConfig(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
                    als=ALSConfig(**data.get("als", {})),
                    evaluation=EvaluationConfig(**evaluation), output=output)
 
@@ -360,7 +305,8 @@ _HASH_EXCLUDED = {
     ("name",), ("output",), ("data", "data_dir"), ("data", "write_back"), ("data", "url_env"),
     ("engine", "concurrency"), ("engine", "requests_per_minute"),
     ("engine", "tokens_per_minute"), ("engine", "max_cost_usd"), ("engine", "timeout_s"),
-    ("engine", "max_retries"),
+    ("engine", "max_retries"), ("engine", "backoff_initial_s"), ("engine", "backoff_max_s"),
+    ("engine", "progress"), ("engine", "max_failure_rate"),
 }
 
 
@@ -396,6 +342,8 @@ def job_hash(config: JobConfig) -> str:
     for task in data["tasks"].values():  # keys added later hash as before at their default
         if task.get("rounds") == 1:
             task.pop("rounds")
+    if data["enrich"].get("use_flagged") is False:
+        data["enrich"].pop("use_flagged")
     _hash_denoise(data["enrich"])
     for path in _HASH_EXCLUDED:
         node = data

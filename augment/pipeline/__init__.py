@@ -9,18 +9,15 @@ run_dir = run_job(cfg)            # resumable: run it again after a crash or Ctr
 ```
 """
 
-from augment.pipeline._data import load_job_data, split_job_data
 from augment.pipeline._estimate import TaskEstimate, estimate_job
-from augment.pipeline._evaluate import choose_enrichment_for_job, export_enriched
-from augment.pipeline._providers import ProviderFactory
+from augment.pipeline._job_data import load_job_data, split_job_data
 from augment.pipeline._run import run_job, with_output
+from augment.providers.pool import ProviderFactory
 
 __all__ = [
     "run_job",
     "estimate_job",
     "TaskEstimate",
-    "choose_enrichment_for_job",
-    "export_enriched",
     "ProviderFactory",
     "load_job_data",
     "split_job_data",

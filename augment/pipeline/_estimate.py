@@ -10,9 +10,9 @@ from augment.engine import Engine, EngineConfig
 from augment.engine.store import Store
 from augment.jobs.config import JobConfig
 from augment.jobs.rundir import RunDir
-from augment.pipeline._data import load_job_data, split_job_data
 from augment.pipeline._generate import build_task
-from augment.pipeline._providers import ProviderFactory, ProviderPool, provider_for_estimate
+from augment.pipeline._job_data import load_job_data, split_job_data
+from augment.providers.pool import ProviderFactory, ProviderPool, provider_for_estimate
 
 __all__ = ["TaskEstimate", "estimate_job"]
 

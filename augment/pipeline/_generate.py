@@ -9,6 +9,7 @@ rows from the store (no provider call) and only asks for the rest.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,12 +18,14 @@ from augment.engine.store import Store
 from augment.errors import BudgetExceeded, ProviderError
 from augment.jobs.config import JobConfig
 from augment.jobs.rundir import RunDir
-from augment.pipeline._providers import ProviderPool
 from augment.providers.base import Usage
+from augment.providers.pool import ProviderPool
 from augment.splits import Split
 from augment.tasks import TASKS, JobContext, Task
+from augment.tasks.screening import screen_records
 
-__all__ = ["Generated", "generate", "build_task", "PROVIDER_REASONS"]
+__all__ = ["Generated", "generate", "build_task", "PROVIDER_REASONS", "RecordInputs",
+           "degraded_reason"]
 
 log = logging.getLogger("augment.pipeline")
 
@@ -37,6 +40,9 @@ class Generated:
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: int = 0
     spent_usd: float = 0.0
+    degraded: dict[str, str] = field(default_factory=dict)
+    """Tasks whose failure rate passed ``engine.max_failure_rate`` (or that gave no
+    record), with the reason."""
 
     def all_records(self) -> list[dict[str, Any]]:
         return [r for rows in self.records.values() for r in rows]
@@ -86,6 +92,7 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
     provider. Both leave finished rows in the store for the rerun.
     """
     done = Generated()
+    inputs = RecordInputs(split)
     store = Store(run.engine_store)
     budget = cfg.engine.max_cost_usd
     try:
@@ -108,13 +115,18 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
                 stop = rounds[-1].stopped_by_budget
                 task = None if stop else task.next_round(rounds[-1].records)
             result = _merge(rounds)
-            records, failures = result.records, result.failures
-            usage = _usage_of(records + failures)
+            usage = _usage_of(result.records + result.failures)
+            screened = screen_records(result.records, input_of=inputs)
+            records, failures = screened.records, result.failures + screened.failures
             entry = run.save_task(name, result, records=records, failures=failures, usage=usage,
                                   cost_usd=engine.price.cost(usage))
             done.records[name] = records
             done.calls += result.n_calls
             done.spent_usd += result.cost_usd
+            why = degraded_reason(len(records), len(failures), cfg.engine.max_failure_rate)
+            if why:
+                done.degraded[name] = why
+                log.warning("%s: degraded: %s", described, why)
             log.info("%s: %d records, %d failures (%d calls, %d from the store)",
                      described, entry["records"], entry["failures"], result.n_calls,
                      result.n_cached)
@@ -124,9 +136,44 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
     return done
 
 
+class RecordInputs:
+    """``inputs(record) -> str``: the catalog text a record's request was built from (its
+    item's text, or the text of its user's training items), for screening."""
+
+    def __init__(self, split: Split) -> None:
+        items = split.dataset.items
+        cols = [c for c in items.columns if c != "item_id"
+                and (items[c].dtype == object or str(items[c].dtype) == "str")]
+        self._items = {iid: " ".join(str(v) for v in vals if isinstance(v, str))
+                       for iid, *vals in items[["item_id", *cols]].itertuples(index=False)}
+        self._inter = split.train.interactions
+
+    def __call__(self, record: Mapping[str, Any]) -> str:
+        if "item_id" in record:
+            return self._items.get(record["item_id"], "")
+        if "user_id" in record:
+            mine = self._inter.loc[self._inter["user_id"] == record["user_id"], "item_id"]
+            return " ".join(self._items.get(i, "") for i in mine.head(200))
+        return ""
+
+
+def degraded_reason(n_records: int, n_failures: int, max_failure_rate: float) -> str | None:
+    """Why a task with these counts is degraded (None when it is not): no record at all,
+    or a failure rate above ``max_failure_rate``."""
+    total = n_records + n_failures
+    if n_records == 0:
+        return (f"0 records from {n_failures} targets" if total
+                else "0 records: the task had nothing to generate")
+    rate = n_failures / total
+    if rate > max_failure_rate:
+        return (f"{n_failures} of {total} targets failed ({rate:.0%}), above "
+                f"engine.max_failure_rate = {max_failure_rate:g}")
+    return None
+
+
 def _engine(cfg: JobConfig, provider: Any, store: Store, progress: bool, budget: float | None,
             spent: float) -> Engine:
-    engine_cfg = cfg.engine.to_engine_config(progress=progress)
+    engine_cfg = replace(cfg.engine, progress=progress)
     if budget is not None:
         engine_cfg = replace(engine_cfg, max_cost_usd=max(0.0, budget - spent))
     return Engine(provider, engine_cfg, store=store)

@@ -25,8 +25,10 @@ _KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,}|sk-ant-[A-Za-z0-9_\-]{6,})"
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
 
 
-def resolve_key(explicit: str | None, env_var: str, provider: str, *, required: bool = True) -> str | None:
-    """The key given, else from ``env_var``; raise :class:`MissingKeyError` when required and absent."""
+def resolve_key(explicit: str | None, env_var: str, provider: str, *, required: bool = True
+                ) -> str | None:
+    """The key given, else from ``env_var``; raise :class:`MissingKeyError` when required and
+    absent."""
     key = explicit or os.environ.get(env_var) or None
     if key is None and required:
         raise MissingKeyError(f"no API key for provider '{provider}': set the environment variable "
@@ -47,9 +49,10 @@ def scrub_exception(exc: BaseException, secrets: tuple[str | None, ...]) -> None
     """Remove secrets from an SDK exception's text in place (it stays the ``__cause__``)."""
     exc.args = tuple(scrub(a, secrets) if isinstance(a, str) else a for a in exc.args)
     if isinstance(getattr(exc, "message", None), str):
+        # the SDKs' errors carry .message; BaseException does not declare it
         exc.message = scrub(exc.message, secrets)  # type: ignore[attr-defined]
     if hasattr(exc, "body"):
-        exc.body = None  # type: ignore[attr-defined]
+        exc.body = None
 
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -80,7 +83,8 @@ def status_error(provider: str, status: int, message: str, headers: Mapping[str,
         return TransientProviderError(text, provider=provider, status=status,
                                       retry_after=retry_after(headers))
     hints = {401: f"check the key in {key_env}", 403: "check the key's permissions and the model",
-             404: "check the model name and base_url", 400: "check the request parameters and schema",
+             404: "check the model name and base_url",
+             400: "check the request parameters and schema",
              422: "check the request parameters and schema"}
     hint = hints.get(status, "this will not succeed on retry")
     return PermanentProviderError(f"{text} ({hint})", provider=provider, status=status)
@@ -91,7 +95,7 @@ def network_error(provider: str, exc: BaseException, *, timeout: bool) -> Transi
     what = "request timed out" if timeout else f"connection failed ({type(exc).__name__})"
     err = TransientProviderError(f"{provider}: {what}; will retry", provider=provider)
     if timeout:
-        err.reason = "timeout"  # type: ignore[attr-defined]
+        err.reason = "timeout"
     return err
 
 
@@ -109,7 +113,8 @@ def rate_limits(headers: Mapping[str, str], names: Mapping[str, str]) -> dict[st
     return out
 
 
-def jsonable_params(params: Mapping[str, Any], known: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+def jsonable_params(params: Mapping[str, Any], known: tuple[str, ...]
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split generation params into the SDK's known keyword arguments and the rest."""
     kw = {k: v for k, v in params.items() if k in known and v is not None}
     extra = {k: v for k, v in params.items() if k not in known and v is not None}

@@ -23,7 +23,8 @@ _RATE_HEADERS = {"limit_requests": "anthropic-ratelimit-requests-limit",
                  "limit_tokens": "anthropic-ratelimit-tokens-limit",
                  "remaining_requests": "anthropic-ratelimit-requests-remaining",
                  "remaining_tokens": "anthropic-ratelimit-tokens-remaining"}
-_KNOWN = ("stop_sequences",)  # temperature, top_p, top_k: not keywords of this SDK; sent in the body
+# temperature, top_p, top_k: not keywords of this SDK; sent in the body
+_KNOWN = ("stop_sequences",)
 
 
 class AnthropicProvider:
@@ -90,7 +91,8 @@ class AnthropicProvider:
             message = await raw.parse()
         except anthropic.APIStatusError as exc:
             _sdk.scrub_exception(exc, secrets)
-            raise _sdk.status_error(self.name, exc.status_code, getattr(exc, "api_message", None) or exc.message, exc.response.headers,
+            message = getattr(exc, "api_message", None) or exc.message
+            raise _sdk.status_error(self.name, exc.status_code, message, exc.response.headers,
                                     secrets, KEY_ENV) from exc
         except anthropic.APITimeoutError as exc:
             raise _sdk.network_error(self.name, exc, timeout=True) from exc
@@ -98,8 +100,9 @@ class AnthropicProvider:
             _sdk.scrub_exception(exc, secrets)
             raise _sdk.network_error(self.name, exc, timeout=False) from exc
         except ValueError as exc:  # unreadable body (truncated JSON)
-            raise TransientProviderError(f"{self.name}: unreadable response ({type(exc).__name__}); "
-                                         "will retry", provider=self.name) from exc
+            raise TransientProviderError(f"{self.name}: unreadable response "
+                                         f"({type(exc).__name__}); will retry",
+                                         provider=self.name) from exc
         text = None
         for block in message.content:
             if getattr(block, "type", None) == "tool_use":
@@ -115,4 +118,5 @@ class AnthropicProvider:
         n_in = u.input_tokens + cache_read + (u.cache_creation_input_tokens or 0)
         return Completion(text=text, usage=Usage(n_in, u.output_tokens, cache_read),
                           model=message.model or self.model,
-                          rate_limits=_sdk.rate_limits(raw.headers, _RATE_HEADERS))
+                          rate_limits=_sdk.rate_limits(raw.headers, _RATE_HEADERS),
+                          truncated=message.stop_reason == "max_tokens")

@@ -101,6 +101,9 @@ class Completion:
     rate_limits: dict[str, float] = field(default_factory=dict)
     """Limits the server announced (``x-ratelimit-*`` headers), e.g.
     ``{"limit_requests": 500, "remaining_requests": 499, "limit_tokens": 30000}``."""
+    truncated: bool = False
+    """The answer was cut at ``max_tokens`` (OpenAI ``finish_reason "length"``, Anthropic
+    ``stop_reason "max_tokens"``): ``text`` is what came before the cut."""
 
 
 @runtime_checkable

@@ -50,11 +50,13 @@ class OpenAIProvider:
         self.timeout = timeout
         self.strict = strict
         self.json_mode = json_mode
-        self._key = _sdk.resolve_key(api_key, KEY_ENV, name, required=base_url is None) or "not-needed"
+        self._key = (_sdk.resolve_key(api_key, KEY_ENV, name, required=base_url is None)
+                     or "not-needed")
         self._clients = _sdk.LoopBoundClient(self._new_client)
 
     def __repr__(self) -> str:  # never shows the key
-        return f"OpenAIProvider(model={self.model!r}, base_url={self.base_url!r}, name={self.name!r})"
+        return (f"OpenAIProvider(model={self.model!r}, base_url={self.base_url!r}, "
+                f"name={self.name!r})")
 
     def _new_client(self) -> Any:
         import openai
@@ -102,12 +104,14 @@ class OpenAIProvider:
             _sdk.scrub_exception(exc, secrets)
             raise _sdk.network_error(self.name, exc, timeout=False) from exc
         except ValueError as exc:  # unreadable body (truncated JSON)
-            raise TransientProviderError(f"{self.name}: unreadable response ({type(exc).__name__}); "
-                                         "will retry", provider=self.name) from exc
+            raise TransientProviderError(f"{self.name}: unreadable response "
+                                         f"({type(exc).__name__}); will retry",
+                                         provider=self.name) from exc
         if not completion.choices:
             raise TransientProviderError(f"{self.name}: response without choices; will retry",
                                          provider=self.name)
-        message = completion.choices[0].message
+        choice = completion.choices[0]
+        message = choice.message
         text = message.content if message.content is not None else (message.refusal or "")
         text = self._postprocess(text, request, wrapped)
         u = completion.usage
@@ -116,7 +120,8 @@ class OpenAIProvider:
             cached = u.prompt_tokens_details.cached_tokens or 0
         usage = Usage(u.prompt_tokens, u.completion_tokens, cached) if u is not None else Usage()
         return Completion(text=text, usage=usage, model=completion.model or self.model,
-                          rate_limits=_sdk.rate_limits(raw.headers, _RATE_HEADERS))
+                          rate_limits=_sdk.rate_limits(raw.headers, _RATE_HEADERS),
+                          truncated=choice.finish_reason == "length")
 
     def _postprocess(self, text: str, request: Request, wrapped: bool) -> str:
         """Unwrap a wrapped root and drop strict-mode nulls; leave unparsable text to the engine."""

@@ -15,6 +15,7 @@ from augment.report.markdown import render_markdown
 from augment.report.metrics_sections import metrics_sections
 from augment.report.run_sections import (
     diagnostics_section,
+    flagged_section,
     generation_sections,
     overview_section,
     samples_section,
@@ -36,7 +37,7 @@ def build_sections(run_dir: str | Path | RunDir) -> tuple[str, str, list[Section
         records.setdefault(task, [])
     sections = [overview_section(run, manifest), data_section(manifest),
                 *metrics_sections(run.read_metrics()),
-                *generation_sections(run, manifest, records),
+                *generation_sections(run, manifest, records), flagged_section(records),
                 diagnostics_section(run.read_diagnostics()), samples_section(records)]
     title = f"augment report: {manifest.get('job_name') or run.path.name}"
     subtitle = (f"status {manifest.get('status', 'unknown')} · job hash "

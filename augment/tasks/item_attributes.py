@@ -138,7 +138,8 @@ class ItemAttributes(Task):
         return [self._batch(self.item_ids[s:s + n]) for s in range(0, len(self.item_ids), n)]
 
     def _single(self, item_id: Any) -> WorkItem:
-        user = "Describe this item.\n" + data_block({"item_id": str(item_id), **self._texts[item_id]})
+        user = "Describe this item.\n" + data_block({"item_id": str(item_id),
+                                                     **self._texts[item_id]})
         return make_item(key=f"{NAME}:{item_id}", system=_system(self.schema, False), user=user,
                          schema=self.schema, schema_name=NAME, prompt_version=PROMPT_VERSION,
                          check=None, params=self.params,
@@ -163,7 +164,8 @@ class ItemAttributes(Task):
                                         for s, i in zip(str_ids, ids, strict=True)]}))
 
         def check(output: Any) -> list[str]:
-            seen = [e.get("item_id") for e in output.get("items", []) if isinstance(e, Mapping)]
+            seen: list[Any] = [e.get("item_id") for e in output.get("items", [])
+                               if isinstance(e, Mapping)]
             dup = sorted({s for s in seen if seen.count(s) > 1})
             return [f"items: item_id {d} appears more than once; give one entry per item"
                     for d in dup]
@@ -201,7 +203,8 @@ def split_batch_records(records: Iterable[Mapping[str, Any]]
         by_id: dict[str, Mapping[str, Any]] = {}
         for entry in rec["output"].get("items", []):
             by_id.setdefault(str(entry.get("item_id")), entry)
-        base = {k: v for k, v in rec.items() if k not in ("output", "item_ids", "item_schema", "key")}
+        base = {k: v for k, v in rec.items()
+                if k not in ("output", "item_ids", "item_schema", "key")}
         n = max(1, len(rec["item_ids"]))  # each entry carries its share of the batch's tokens
         base["usage"] = {k: v / n for k, v in (rec.get("usage") or {}).items()}
         base["batch_size"] = n

@@ -19,7 +19,7 @@ from augment.data.genres import split_genres
 from augment.engine.types import PerTarget, WorkItem
 from augment.errors import DataError
 from augment.providers.base import Request
-from augment.tasks.redaction import redact
+from augment.tasks.redaction import redact, redacted_kinds
 
 __all__ = ["CHARS_PER_TOKEN", "DATA_RULES", "data_block", "clip_tokens", "item_texts",
            "make_item", "describe_fields"]
@@ -72,7 +72,8 @@ def item_texts(items: pd.DataFrame, *, columns: Sequence[str] | None = None,
     """
     if "item_id" not in items.columns:
         raise DataError("items table has no 'item_id' column", column="item_id")
-    cols = list(columns) if columns is not None else [c for c in items.columns if c not in _SKIP_COLUMNS]
+    cols = (list(columns) if columns is not None
+            else [c for c in items.columns if c not in _SKIP_COLUMNS])
     cols.sort(key=lambda c: c != "title")
     out: dict[Any, dict[str, Any]] = {}
     records = items[["item_id", *cols]].to_dict("records")
@@ -98,13 +99,18 @@ def make_item(*, key: str, system: str, user: str, schema: Mapping[str, Any], sc
               prompt_version: str, check: Any, meta: Mapping[str, Any],
               params: Mapping[str, Any] | None = None,
               per_target: PerTarget | None = None) -> WorkItem:
-    """A WorkItem with the usual two messages and ``prompt_version`` in ``meta``."""
+    """A WorkItem with the usual two messages and ``prompt_version`` in ``meta``; when
+    personal data was redacted from the message, ``meta["redacted"]`` lists its kinds
+    (so the record's provenance says so)."""
     request = Request(messages=({"role": "system", "content": system},
                                 {"role": "user", "content": user}),
                       schema=dict(schema), schema_name=schema_name,
                       params=dict(params or {}), prompt_version=prompt_version)
+    kinds = redacted_kinds(user)
+    extra = {"redacted": kinds} if kinds else {}
     return WorkItem(key=key, request=request, check=check,
-                    meta={**meta, "prompt_version": prompt_version}, per_target=per_target)
+                    meta={**meta, "prompt_version": prompt_version, **extra},
+                    per_target=per_target)
 
 def describe_fields(schema: Mapping[str, Any]) -> str:
     """One line per top-level property: name, description, allowed values and bounds."""

@@ -90,14 +90,16 @@ def check_picks(output: Mapping[str, Any], *, candidates: Iterable[str],
         ids = [str(e.get(id_field)) for e in output.get(name, []) if isinstance(e, Mapping)]
         picked[name] = set(ids)
         for i in sorted(set(ids) - cand):
-            errors.append(f"{name}: {id_field} {i} is not one of the candidates; choose only listed ids")
+            errors.append(f"{name}: {id_field} {i} is not one of the candidates; choose only "
+                          "listed ids")
         for i in sorted({i for i in ids if ids.count(i) > 1}):
             errors.append(f"{name}: {id_field} {i} appears more than once; list each id once")
         for i in sorted(set(ids) & hist):
             errors.append(f"{name}: {id_field} {i} is already in the user's history; leave it out")
     if len(lists) == 2:
         for i in sorted(picked[lists[0]] & picked[lists[1]]):
-            errors.append(f"{id_field} {i} is in both {lists[0]} and {lists[1]}; put it in one list")
+            errors.append(f"{id_field} {i} is in both {lists[0]} and {lists[1]}; put it in one "
+                          "list")
     return errors
 
 
@@ -198,7 +200,8 @@ class PseudoInteractions(Task):
                             if self.cold_users else None)
         inter = train.interactions
         order = ["timestamp"] if "timestamp" in inter.columns else []
-        hist = inter.sort_values(order, ascending=False, kind="stable") if order else inter.iloc[::-1]
+        hist = (inter.sort_values(order, ascending=False, kind="stable") if order
+                else inter.iloc[::-1])
         self._hist = {u: (list(g["item_id"]), list(g["weight"]))
                       for u, g in hist.groupby("user_id", sort=False)}
         self._cards: dict[Any, dict[str, Any]] = {}

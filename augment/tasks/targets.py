@@ -23,7 +23,7 @@ from the engine store):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["item_targets", "user_targets", "pseudo_targets", "seeded_order"]
 
 
-def seeded_order(ids: Sequence[Any], seed: int, stream: int) -> list[Any]:
+def seeded_order(ids: Iterable[Any], seed: int, stream: int) -> list[Any]:
     """``ids`` sorted, then permuted by ``(seed, stream)``: stable whatever the input order."""
     ordered = sorted(py_id(i) for i in ids)
     perm = np.random.default_rng([seed, stream]).permutation(len(ordered))

@@ -113,7 +113,8 @@ class UserProfiles(Task):
             user_ids = pd.unique(inter["user_id"])
         self.user_ids = [py_id(u) for u in user_ids]
         order = ["timestamp"] if "timestamp" in inter.columns else []
-        hist = inter.sort_values(order, ascending=False, kind="stable") if order else inter.iloc[::-1]
+        hist = (inter.sort_values(order, ascending=False, kind="stable") if order
+                else inter.iloc[::-1])
         self._history = {u: g for u, g in hist.groupby("user_id", sort=False)}
 
     def history(self, user_id: Any) -> list[dict[str, Any]]:

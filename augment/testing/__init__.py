@@ -1,9 +1,11 @@
 """Test helpers shipped for users' own tests: a scripted provider and loopback servers
 speaking the OpenAI and Anthropic wire formats, with faults on demand; event logs in a
-shop's shape (from MovieLens, or synthetic and large)."""
+shop's shape (from MovieLens, or synthetic and large). The contract suites
+(:mod:`augment.testing.contracts`, needs pytest) and their provider harnesses
+(:mod:`augment.testing.harness`) are imported from their modules."""
 
 from augment.providers.fake import FakeProvider
-from augment.testing._http import Fault, LoopbackServer, minimal_instance
+from augment.testing._http import Fault, LoopbackServer, Reply, minimal_instance
 from augment.testing.event_logs import (
     EVENT_WEIGHTS,
     movielens_event_log,
@@ -12,5 +14,5 @@ from augment.testing.event_logs import (
 from augment.testing.servers import AnthropicServer, OpenAIServer
 
 __all__ = ["FakeProvider", "Fault", "LoopbackServer", "OpenAIServer", "AnthropicServer",
-           "minimal_instance", "movielens_event_log", "write_synthetic_event_log",
+           "Reply", "minimal_instance", "movielens_event_log", "write_synthetic_event_log",
            "EVENT_WEIGHTS"]

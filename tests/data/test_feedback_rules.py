@@ -154,3 +154,12 @@ def test_chunks_give_the_same_answer_as_one_read(tmp_path, rng):
     got = whole.set_index(["user_id", "item_id"])["weight"]
     pd.testing.assert_series_equal(got.sort_index(), last.sort_index().astype(float),
                                    check_names=False)
+
+
+def test_weights_beyond_the_loaders_limit_are_an_error(tmp_path):
+    log = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [5, 5, 5], "plays": [9e5, 9e5, 4]})
+    with pytest.raises(DataError, match="weight 1.8e\\+06") as err:
+        _weights(tmp_path, log, FeedbackRule(), ColumnMapping(feedback="plays"))
+    assert err.value.column == "plays" and "(1, 5)" in str(err.value)
+    got = _weights(tmp_path, log, FeedbackRule(transform="log1p"), ColumnMapping(feedback="plays"))
+    assert got[(1, 5)] == pytest.approx(math.log1p(1.8e6))

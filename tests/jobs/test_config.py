@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from augment.engine import EngineConfig
 from augment.errors import ConfigError
 from augment.jobs import (
-    EngineSection,
     JobConfig,
     demo_job,
     job_hash,
@@ -117,7 +117,7 @@ def test_defaults_filled_in():
     assert cfg.enrich.weight == "auto"
     assert cfg.evaluation.k == (10, 20)
     assert cfg.tasks.enabled() == []
-    assert cfg.engine == EngineSection()
+    assert cfg.engine == EngineConfig()
 
 
 def test_present_task_is_enabled_and_sample_all():
@@ -173,10 +173,14 @@ def test_hash_is_pinned():
     assert job_hash(JobConfig()) == "e1933566a03e1b42"
 
 
-def test_engine_section_to_engine_config():
-    cfg = parse_job("[engine]\nconcurrency = 3\nmax_cost_usd = 1.5\n")
-    ec = cfg.engine.to_engine_config(progress=False)
-    assert (ec.concurrency, ec.max_cost_usd, ec.progress) == (3, 1.5, False)
+def test_sections_parse_into_their_components_configs():
+    from augment.engine import EngineConfig
+    from augment.recommend import ALSConfig
+    from augment.tuning import EnrichConfig
+
+    cfg = parse_job("[engine]\nconcurrency = 3\nmax_cost_usd = 1.5\n[als]\nfactors = 8\n")
+    assert cfg.engine == EngineConfig(concurrency=3, max_cost_usd=1.5)
+    assert cfg.als == ALSConfig(factors=8) and cfg.enrich == EnrichConfig()
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])

@@ -1,4 +1,5 @@
-"""The real SmolLM2-135M through llama.cpp: grammar-constrained answers validate (marker local_model)."""
+"""The real SmolLM2-135M through llama.cpp: grammar-constrained answers validate (marker
+local_model)."""
 
 from __future__ import annotations
 

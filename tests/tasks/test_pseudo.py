@@ -1,4 +1,5 @@
-"""Pseudo-interactions: ids constrained and re-checked, orders shuffled, votes aggregated, no leak."""
+"""Pseudo-interactions: ids constrained and re-checked, orders shuffled, votes aggregated, no
+leak."""
 
 from __future__ import annotations
 

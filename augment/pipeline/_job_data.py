@@ -28,16 +28,18 @@ def read_job_data(cfg: DataConfig) -> tuple[Dataset, MappedData | None]:
     return mapped.dataset, mapped
 
 
-def load_job_data(cfg: DataConfig) -> Dataset:
+def load_job_data(cfg: DataConfig, *, key: str = "data.source") -> Dataset:
     """``movielens-small`` (``data_dir``, else ``AUGMENT_DATA_DIR``, else download), a folder,
-    or (``interactions`` set) any source through the job's mapping and rule."""
+    or (``interactions`` set) any source through the job's mapping and rule.
+
+    ``key`` names the setting in errors (a command-line flag, say)."""
     if cfg.interactions is not None:
         return read_job_data(cfg)[0]
     if cfg.source in MOVIELENS_NAMES:
         return load_movielens(cfg.data_dir)
     if not Path(cfg.source).is_dir():
-        raise ConfigError(f"data.source '{cfg.source}' is neither 'movielens-small' nor an "
-                          "existing folder of interactions + items files", key="data.source")
+        raise ConfigError(f"{key} '{cfg.source}' is neither 'movielens-small' nor an "
+                          "existing folder of interactions + items files", key=key)
     return load_dataset(cfg.source)
 
 
