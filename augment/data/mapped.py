@@ -230,6 +230,12 @@ def _frame(agg: Aggregated, users: IdEncoder, items: IdEncoder) -> pd.DataFrame:
     return pd.DataFrame(frame, copy=False)
 
 
+def _pair(users: IdEncoder, items: IdEncoder, u: int, i: int) -> str:
+    """``(user id, item id)`` as the source spells them (numpy scalars as plain values)."""
+    ids = [enc.ids[code] for enc, code in ((users, u), (items, i))]
+    return "(" + ", ".join(repr(x.item() if hasattr(x, "item") else x) for x in ids) + ")"
+
+
 def _timestamps(values: np.ndarray) -> np.ndarray:
     whole = np.all(values == np.floor(values))
     return values.astype(np.int64) if whole else values
@@ -282,7 +288,7 @@ def read_mapped(interactions: SourceLike, items: SourceLike | None = None, *,
     del log_rows
     if agg.duplicate is not None:
         du, di, first, second = agg.duplicate
-        raise DataError(f"pair ({users.ids[du]!r}, {items_enc.ids[di]!r}) repeats row {first + 1}"
+        raise DataError(f"pair {_pair(users, items_enc, du, di)} repeats row {first + 1}"
                         f" ({stats.duplicate_pairs} repeated pairs); the rule says duplicates "
                         "are an error: dedupe the data or set duplicates = \"aggregate\"",
                         file=src.label, row=second + 1, column=mapping.item)
@@ -293,9 +299,10 @@ def read_mapped(interactions: SourceLike, items: SourceLike | None = None, *,
     big = ~(np.abs(agg.weight) <= MAX_ABS_WEIGHT)
     if big.any():
         k = int(np.flatnonzero(big)[0])
-        raise DataError(f"pair ({users.ids[agg.users[k]]!r}, {items_enc.ids[agg.items[k]]!r}) "
-                        f"gets weight {agg.weight[k]:g}, beyond +-{MAX_ABS_WEIGHT:g} ({int(big.sum())}"
-                        " pairs); use transform = \"log1p\" or smaller weights",
+        pair = _pair(users, items_enc, agg.users[k], agg.items[k])
+        raise DataError(f"pair {pair} gets weight {agg.weight[k]:g}, beyond "
+                        f"+-{MAX_ABS_WEIGHT:g} ({int(big.sum())} pairs); use transform = "
+                        "\"log1p\" or smaller weights",
                         file=src.label, column=mapping.feedback)
     inter = _frame(agg, users, items_enc)
     labels = {"interactions": src.label}
