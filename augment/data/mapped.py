@@ -186,8 +186,8 @@ def _read_log(source: Source, mapping: ColumnMapping, rule: FeedbackRule, batch_
     for chunk in source.batches(mapping.interaction_columns(), batch_rows):
         bufs["u"].add(_ids(chunk[mapping.user], users, label, mapping.user, offset))
         bufs["i"].add(_ids(chunk[mapping.item], items, label, mapping.item, offset))
-        if events:
-            bufs["e"].add(_events(chunk[fb], rule, label, str(fb), offset))
+        if events and fb is not None:
+            bufs["e"].add(_events(chunk[fb], rule, label, fb, offset))
         elif fb is not None:
             bufs["v"].add(_ratings(chunk[fb], rule, label, fb, offset))
         else:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import pandas as pd
 
@@ -54,7 +54,7 @@ class ArrowChunk:
         return self.batch.to_pandas()
 
 
-Chunk = pd.DataFrame | ArrowChunk
+Chunk: TypeAlias = pd.DataFrame | ArrowChunk
 """What ``Source.batches`` yields: ``len(chunk)`` and ``chunk[column] -> pd.Series``."""
 
 
