@@ -13,11 +13,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from augment.data import Dataset, Vocabulary, load_dataset, load_movielens
+    from augment.data import (
+        ColumnMapping,
+        Dataset,
+        FeedbackRule,
+        Vocabulary,
+        load_dataset,
+        load_mapped,
+        load_movielens,
+        read_mapped,
+    )
     from augment.engine import Engine, EngineConfig, Estimate, PriceTable, RunResult, WorkItem
     from augment.enrich import augmented_variants, enrich
     from augment.errors import (
         AugmentError,
+        BatchesInFlight,
         BudgetExceeded,
         ConfigError,
         DataError,
@@ -27,12 +37,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from augment.evaluation import evaluate, fit_baselines, format_table
     from augment.jobs import JobConfig, RunDir, job_hash, load_job
+    from augment.pipeline import estimate_job, run_job
     from augment.providers import Completion, FakeProvider, Provider, Request, Usage, get_provider
     from augment.recommend import ALSRecommender
     from augment.report import write_report
     from augment.schemas import load_schema, validate
     from augment.splits import Split, split
     from augment.tasks import ItemAttributes, PseudoInteractions, UserProfiles, position_bias
+    from augment.tuning import EnrichmentChoice, auto_variants, choose_enrichment
 
 __version__ = "0.1.0"
 
@@ -43,6 +55,10 @@ _EXPORTS: dict[str, str] = {
     "Vocabulary": "augment.data",
     "load_dataset": "augment.data",
     "load_movielens": "augment.data",
+    "ColumnMapping": "augment.data",
+    "FeedbackRule": "augment.data",
+    "read_mapped": "augment.data",
+    "load_mapped": "augment.data",
     "Engine": "augment.engine",
     "EngineConfig": "augment.engine",
     "Estimate": "augment.engine",
@@ -52,6 +68,7 @@ _EXPORTS: dict[str, str] = {
     "augmented_variants": "augment.enrich",
     "enrich": "augment.enrich",
     "AugmentError": "augment.errors",
+    "BatchesInFlight": "augment.errors",
     "BudgetExceeded": "augment.errors",
     "ConfigError": "augment.errors",
     "DataError": "augment.errors",
@@ -65,6 +82,8 @@ _EXPORTS: dict[str, str] = {
     "RunDir": "augment.jobs",
     "job_hash": "augment.jobs",
     "load_job": "augment.jobs",
+    "run_job": "augment.pipeline",
+    "estimate_job": "augment.pipeline",
     "Completion": "augment.providers",
     "FakeProvider": "augment.providers",
     "Provider": "augment.providers",
@@ -81,6 +100,9 @@ _EXPORTS: dict[str, str] = {
     "PseudoInteractions": "augment.tasks",
     "UserProfiles": "augment.tasks",
     "position_bias": "augment.tasks",
+    "choose_enrichment": "augment.tuning",
+    "auto_variants": "augment.tuning",
+    "EnrichmentChoice": "augment.tuning",
 }
 
 
@@ -104,6 +126,10 @@ __all__ = [
     "Vocabulary",
     "load_dataset",
     "load_movielens",
+    "ColumnMapping",
+    "FeedbackRule",
+    "read_mapped",
+    "load_mapped",
     "Split",
     "split",
     # generation
@@ -128,6 +154,9 @@ __all__ = [
     # enrichment, training, evaluation
     "enrich",
     "augmented_variants",
+    "choose_enrichment",
+    "auto_variants",
+    "EnrichmentChoice",
     "ALSRecommender",
     "evaluate",
     "fit_baselines",
@@ -137,9 +166,12 @@ __all__ = [
     "RunDir",
     "job_hash",
     "load_job",
+    "run_job",
+    "estimate_job",
     "write_report",
     # errors
     "AugmentError",
+    "BatchesInFlight",
     "BudgetExceeded",
     "ConfigError",
     "DataError",

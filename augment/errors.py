@@ -8,6 +8,7 @@ messages only.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 __all__ = [
@@ -21,10 +22,38 @@ __all__ = [
     "TransientProviderError",
     "ValidationFailed",
     "BudgetExceeded",
+    "BatchesInFlight",
+    "RunLocked",
     "AugmentWarning",
     "DataWarning",
     "ConfigWarning",
+    "clip",
+    "show_value",
+    "MESSAGE_VALUE_CHARS",
 ]
+
+MESSAGE_VALUE_CHARS = 120
+"""Longest value quoted in an error message; longer ones are clipped (see :func:`clip`)."""
+
+
+def clip(text: str, limit: int = MESSAGE_VALUE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def show_value(value: Any, limit: int = MESSAGE_VALUE_CHARS) -> str:
+    """A value as a message quotes it: numpy scalars as Python ones, tuples of them
+    too, clipped to ``limit`` characters (``np.int64(1)`` -> ``1``)."""
+    if isinstance(value, tuple):
+        inner = ", ".join(show_value(v, limit) for v in value)
+        return clip(f"({inner})", limit)
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        with contextlib.suppress(TypeError, ValueError):
+            value = value.item()
+    return clip(repr(value), limit)
 
 
 class AugmentError(Exception):
@@ -90,6 +119,8 @@ class ProviderError(AugmentError):
     """
 
     exit_code = 3
+    reason: str | None = None
+    """The failure reason the engine records for the row (``"timeout"``); None: ``"provider"``."""
 
     def __init__(self, message: str, *, provider: str | None = None,
                  status: int | None = None, retry_after: float | None = None) -> None:
@@ -138,6 +169,33 @@ class BudgetExceeded(AugmentError):
         self.budget_usd = budget_usd
         self.done = done
         self.remaining = remaining
+        super().__init__(message)
+
+
+class BatchesInFlight(AugmentError):
+    """Provider batches of this run are still running; nothing is lost.
+
+    The CLI exits with code 75 (EX_TEMPFAIL) and prints how to resume: run the same
+    command again (it re-attaches to the batches, never resubmits) or add ``--wait``.
+    """
+
+    exit_code = 75
+    run_status = "waiting"
+    """The run folder's manifest status while batches run."""
+
+    def __init__(self, message: str, *, batch_ids: list[str] | None = None,
+                 pending: int = 0) -> None:
+        self.batch_ids = list(batch_ids or [])
+        self.pending = pending
+        super().__init__(message)
+
+
+class RunLocked(AugmentError):
+    """Another live process holds the run folder's lock (exit code 2)."""
+
+    def __init__(self, message: str, *, pid: int = 0, started_at: str = "") -> None:
+        self.pid = pid
+        self.started_at = started_at
         super().__init__(message)
 
 

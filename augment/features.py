@@ -1,14 +1,17 @@
-"""Text features of items: TF-IDF over title, genres and tags.
+"""Text features: the one TF-IDF builder, and item features over title, genres and tags.
 
-Used by the content-kNN baseline and by the feature -> factor mapping that gives
-cold items ALS factors. Rows are aligned with the order of the ``items`` frame
-(for a Dataset, that is its ``item_vocab`` order when every item is listed).
+:func:`tfidf` is what every TF-IDF in augment is built with (item text features,
+generated summaries, the retrievers' item texts). Item text features feed the
+content-kNN baseline and the feature -> factor mapping that gives cold items ALS
+factors; their rows are aligned with the order of the ``items`` frame (for a
+Dataset, that is its ``item_vocab`` order when every item is listed).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,9 +20,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from augment.data.dataset import Dataset
+from augment.data.genres import split_genres
 from augment.errors import DataError
 
-__all__ = ["item_text_features", "with_item_features", "DEFAULT_TEXT_COLUMNS"]
+__all__ = ["item_text_features", "with_item_features", "DEFAULT_TEXT_COLUMNS", "tfidf"]
 
 log = logging.getLogger(__name__)
 
@@ -34,20 +38,27 @@ def _text(series: pd.Series) -> list[str]:
     return series.fillna("").astype(str).tolist()
 
 
-def _vectorize(texts: list[str], column: str, min_df: int) -> tuple[sp.csr_matrix, list[str]]:
-    sep = _SPLITTERS.get(column)
-    if sep == "|":
-        vec = TfidfVectorizer(tokenizer=lambda s: [t.strip().lower() for t in s.split("|")
-                                                   if t.strip()],
-                              token_pattern=None, lowercase=False, min_df=1, sublinear_tf=True)
-    else:
-        vec = TfidfVectorizer(min_df=min_df, sublinear_tf=True, stop_words="english",
-                              strip_accents="unicode")
+def tfidf(texts: Sequence[str], prefix: str, **options: Any) -> tuple[sp.csr_matrix, list[str]]:
+    """Sublinear TF-IDF of ``texts`` (one row each) and the names ``"<prefix>:<token>"``.
+
+    ``options`` go to scikit-learn's ``TfidfVectorizer``. Texts without a usable
+    word give a matrix with no column (and no names).
+    """
+    vec = TfidfVectorizer(sublinear_tf=True, **options)
     try:
         x = vec.fit_transform(texts)
-    except ValueError:  # empty vocabulary: no usable word in this column
+    except ValueError:  # empty vocabulary: no usable word
         return sp.csr_matrix((len(texts), 0), dtype=np.float32), []
-    names = [f"{column}:{n}" for n in vec.get_feature_names_out()]
+    return x.tocsr(), [f"{prefix}:{n}" for n in vec.get_feature_names_out()]
+
+
+def _vectorize(texts: list[str], column: str, min_df: int) -> tuple[sp.csr_matrix, list[str]]:
+    if _SPLITTERS.get(column) == "|":
+        x, names = tfidf(texts, column, min_df=1, token_pattern=None, lowercase=False,
+                         tokenizer=lambda s: [t.lower() for t in split_genres(s)])
+    else:
+        x, names = tfidf(texts, column, min_df=min_df, stop_words="english",
+                         strip_accents="unicode")
     return x.astype(np.float32).tocsr(), names
 
 

@@ -17,7 +17,12 @@
   only the factors of the cold items and users it is about; items with observed
   interactions get fitted factors, and only they train the mapping.
 - BLAS is limited to one thread (threadpoolctl) around implicit calls, as implicit
-  asks; with a fixed ``seed`` two fits give the same factors.
+  asks; with a fixed ``seed`` two fits give the same factors. So, with one solver
+  thread, the last few sweeps are memoised (keyed by the swept matrix and the ALS
+  parameters), and so are the feature -> factor mappings (keyed by the features,
+  the factors they are fit on and the penalty): models that differ only in what
+  is folded in afterwards (generated rows with ``generated_items="prior"``)
+  reuse both instead of repeating them, with the same factors a refit would give.
 - ``device``: ``"cpu"``, ``"gpu"`` (implicit's CUDA ALS; an error when CUDA is not
   available) or ``"auto"`` (the GPU when implicit sees CUDA, else the CPU). The
   device used is ``ALSRecommender.device_used`` after ``fit``.
@@ -25,8 +30,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -37,12 +46,33 @@ from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
 from augment.data.dataset import Dataset
+from augment.data.tables import MAX_ABS_WEIGHT
 from augment.data.vocab import Vocabulary
-from augment.errors import ConfigError
+from augment.errors import ConfigError, DataError
 
-__all__ = ["ALSRecommender", "solve_with_prior", "resolve_device", "cuda_available", "DEVICES"]
+__all__ = ["ALSRecommender", "ALSConfig", "solve_with_prior", "resolve_device",
+           "cuda_available", "DEVICES"]
 
 log = logging.getLogger(__name__)
+
+_SWEEPS: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_MAPS: OrderedDict[bytes, Ridge] = OrderedDict()
+_CACHE_SIZE = 6
+
+
+def _digest(*arrays: np.ndarray, extra: object) -> bytes:
+    """A hash of the arrays' bytes and ``repr(extra)``: the key of a memoised result."""
+    h = hashlib.blake2b(digest_size=20)
+    for arr in arrays:
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(repr(extra).encode())
+    return h.digest()
+
+
+def _remember(cache: OrderedDict, key: bytes, value: object) -> None:
+    cache[key] = value
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
 
 ColdItems = Literal["mapping", "zero"]
 GeneratedItems = Literal["prior", "fit"]
@@ -75,6 +105,28 @@ def resolve_device(device: str) -> str:
         raise ConfigError("als.device = 'gpu' but implicit sees no CUDA GPU (it needs a CUDA "
                           "build of implicit and a GPU); use 'auto' or 'cpu'", key="als.device")
     return "cpu"
+
+
+@dataclass(frozen=True)
+class ALSConfig:
+    """The ALS hyper-parameters a job sets (``[als]``); the defaults of :class:`ALSRecommender`."""
+
+    factors: int = 64
+    """Latent factors."""
+    regularization: float = 50.0
+    """L2 regularisation."""
+    iterations: int = 15
+    """ALS sweeps."""
+    alpha: float = 10.0
+    """Confidence scaling of interaction weights."""
+    device: str = "auto"
+    """``"auto"`` (implicit's GPU ALS when CUDA is available, else the CPU), ``"cpu"`` or
+    ``"gpu"`` (an error without CUDA). Not part of the job hash: it changes how fast, not
+    what is fitted (up to floating-point rounding)."""
+
+    def params(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`ALSRecommender`."""
+        return dataclasses.asdict(self)
 
 
 class ALSRecommender:
@@ -124,22 +176,22 @@ class ALSRecommender:
         ``"auto"`` (implicit's GPU ALS when CUDA is available, else the CPU), ``"cpu"``
         or ``"gpu"`` (ConfigError without CUDA); see :func:`resolve_device`.
 
-    The defaults were chosen on the validation part of MovieLens ml-latest-small
-    (item-cold split, seed 0; recall@20 of warm items for ALS, of cold items for the
-    mapping) from factors 32-128, regularization 0.1-100, alpha 1-20, mapping penalty
-    0.1-10. With 0/1 weights the regularization is large relative to implicit's
-    default (0.01) because confidence is ``1 + alpha * weight``-scaled sums over
-    many items: smaller values overfit the ~40k training interactions.
-    ``prior_scale`` 2 was chosen on validation (item-cold seeds 0-2, simulated
-    pseudo-interactions with 25% noise; cold recall@20 over scales 0.5-4).
-    ``refit_scale`` 0.4 was chosen the same way (user-cold seeds 0-2, 25% noise, 5
-    rounds of 100 candidates): mean validation cold recall@20 0.3297 / 0.3331 /
-    0.3316 / 0.3264 for scales 1 / 0.4 / 0.2 / 0.1 — a small difference, within the
-    spread over seeds.
+    The defaults were chosen on validation data (how: CHANGELOG). With 0/1 weights
+    the regularization is large relative to implicit's default (0.01) because
+    confidence is ``1 + alpha * weight``-scaled sums over many items.
     """
 
-    def __init__(self, factors: int = 64, regularization: float = 50.0, iterations: int = 15,
-                 alpha: float = 10.0, seed: int = 0, *, cold_items: ColdItems = "mapping",
+    # fitted state: set by fit(), never None after it (see is_trained)
+    user_vocab: Vocabulary
+    item_vocab: Vocabulary
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    _seen: sp.csr_matrix
+
+    def __init__(self, factors: int = ALSConfig.factors,
+                 regularization: float = ALSConfig.regularization,
+                 iterations: int = ALSConfig.iterations, alpha: float = ALSConfig.alpha,
+                 seed: int = 0, *, cold_items: ColdItems = "mapping",
                  mapping_regularization: float = 1.0, generated_items: GeneratedItems = "prior",
                  prior_scale: float = 2.0, refit_scale: float = 0.4,
                  num_threads: int = 1, device: str = "auto") -> None:
@@ -153,7 +205,6 @@ class ALSRecommender:
             raise ConfigError(f"prior_scale must be > 0, got {prior_scale}", key="prior_scale")
         if refit_scale < 0:
             raise ConfigError(f"refit_scale must be >= 0, got {refit_scale}", key="refit_scale")
-        resolve_device(device)  # an unknown device fails here, not at fit
         if factors < 1 or iterations < 1 or alpha <= 0 or regularization < 0:
             raise ConfigError("factors and iterations must be >= 1, alpha > 0, "
                               "regularization >= 0", key="als")
@@ -168,16 +219,12 @@ class ALSRecommender:
         self.prior_scale = prior_scale
         self.refit_scale = refit_scale
         self.num_threads = num_threads
+        resolve_device(device)  # an unknown device fails here, not at fit
         self.device = device
         self.device_used: str | None = None
-        self.user_vocab: Vocabulary | None = None
-        self.item_vocab: Vocabulary | None = None
-        self.user_factors: np.ndarray | None = None
-        self.item_factors: np.ndarray | None = None
         self.mapped_items: np.ndarray = np.zeros(0, dtype=np.int64)
         self.prior_items: np.ndarray = np.zeros(0, dtype=np.int64)
         self.refit_users: np.ndarray = np.zeros(0, dtype=np.int64)
-        self._seen: sp.csr_matrix | None = None
 
     def __repr__(self) -> str:
         return (f"ALSRecommender(factors={self.factors}, regularization={self.regularization}, "
@@ -205,6 +252,7 @@ class ALSRecommender:
         get an ALS user update over all their rows (``refit_users``).
         """
         matrix = dataset.matrix()
+        _check_finite(matrix, dataset.name)
         has_data = np.bincount(matrix.indices, minlength=matrix.shape[1]) > 0
         observed = has_data & self._observed_items(dataset, matrix.shape[1])
         prior = self.generated_items == "prior"
@@ -223,15 +271,8 @@ class ALSRecommender:
                 on_observed = (gen_items >= 0) & observed[np.maximum(gen_items, 0)]
                 gen_users = dataset.user_vocab.index(gen.loc[on_observed, "user_id"])
                 refit_users = np.unique(gen_users[gen_users >= 0])
-        self.device_used = resolve_device(self.device)
-        with threadpool_limits(1, "blas"):
-            model = self._implicit_model(self.device_used)
-            model.fit(fit_matrix, show_progress=False)
-            if self.device_used == "gpu":
-                model = model.to_cpu()
+        users, items = self._sweeps(fit_matrix)
         self.user_vocab, self.item_vocab = dataset.user_vocab, dataset.item_vocab
-        users = np.asarray(model.user_factors, dtype=np.float32).copy()
-        items = np.asarray(model.item_factors, dtype=np.float32).copy()
         users[np.diff(fit_matrix.indptr) == 0] = 0.0
         cold = np.flatnonzero(~has_data)
         items[cold] = 0.0
@@ -267,6 +308,33 @@ class ALSRecommender:
                  len(self.mapped_items), len(fold_in), len(refit_users))
         return self
 
+    def _sweeps(self, matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """implicit's ALS sweeps on ``matrix``: (user factors, item factors), fresh copies.
+
+        With one solver thread the result is a function of the matrix and the
+        parameters, so the last few are memoised (see the module docstring).
+        """
+        key = None
+        self.device_used = resolve_device(self.device)
+        if self.num_threads == 1 and self.device_used == "cpu":
+            key = _digest(matrix.indptr, matrix.indices, matrix.data,
+                          extra=(matrix.shape, self.factors, self.regularization, self.alpha,
+                                 self.iterations, self.seed))
+            if key in _SWEEPS:
+                _SWEEPS.move_to_end(key)
+                users, items = _SWEEPS[key]
+                return users.copy(), items.copy()
+        with threadpool_limits(1, "blas"):
+            model = self._implicit_model(self.device_used)
+            model.fit(matrix, show_progress=False)
+            if self.device_used == "gpu":
+                model = model.to_cpu()
+        users = np.asarray(model.user_factors, dtype=np.float32).copy()
+        items = np.asarray(model.item_factors, dtype=np.float32).copy()
+        if key is not None:
+            _remember(_SWEEPS, key, (users.copy(), items.copy()))
+        return users, items
+
     @staticmethod
     def _observed_items(dataset: Dataset, n_items: int) -> np.ndarray:
         """Items with at least one interaction not marked ``source == "generated"``."""
@@ -296,14 +364,25 @@ class ALSRecommender:
                               key="item_features")
         features = sp.csr_matrix(features)
         train = np.flatnonzero(observed)
+        key = _digest(features.indptr, features.indices, features.data, train, items[train],
+                      extra=(features.shape, self.mapping_regularization, self.seed))
+        ridge = _MAPS.get(key)
+        if ridge is None:
+            with threadpool_limits(1, "blas"):
+                ridge = Ridge(alpha=self.mapping_regularization, fit_intercept=True,
+                              solver="sparse_cg", random_state=self.seed)
+                ridge.fit(features[train], items[train])
+            _remember(_MAPS, key, ridge)
+        _MAPS.move_to_end(key)
         with threadpool_limits(1, "blas"):
-            ridge = Ridge(alpha=self.mapping_regularization, fit_intercept=True,
-                          solver="sparse_cg", random_state=self.seed)
-            ridge.fit(features[train], items[train])
             return ridge.predict(features[targets]).astype(np.float32)
 
+    def is_trained(self) -> bool:
+        """True once :meth:`fit` has run."""
+        return hasattr(self, "user_factors")
+
     def _check_fitted(self) -> None:
-        if self.user_factors is None:
+        if not self.is_trained():
             raise ConfigError("the model is not fitted; call fit(dataset) first")
 
     def score(self, user_ids: Iterable[object], item_ids: Iterable[object] | None = None
@@ -350,6 +429,18 @@ class ALSRecommender:
             top = valid[np.argsort(-s[valid], kind="stable")[:k]]
             rows += [(user, items[j], float(s[j]), n + 1) for n, j in enumerate(top)]
         return pd.DataFrame(rows, columns=["user_id", "item_id", "score", "rank"])
+
+
+def _check_finite(matrix: sp.csr_matrix, name: str) -> None:
+    """ALS never sees a NaN, an inf or a weight past ``MAX_ABS_WEIGHT`` (they turn the
+    factors into NaN); the loaders reject such rows first, this guards DataFrames built
+    by hand."""
+    data = np.asarray(matrix.data, dtype=np.float64)
+    bad = ~(np.abs(data) <= MAX_ABS_WEIGHT)
+    if bad.any():
+        raise DataError(f"{int(bad.sum())} interaction weights are not finite or outside "
+                        f"[-{MAX_ABS_WEIGHT:g}, {MAX_ABS_WEIGHT:g}] (summed per user and item); "
+                        "fix or rescale the weights", file=name, column="weight")
 
 
 def solve_with_prior(conf: sp.csr_matrix, other: np.ndarray, regularization: float,

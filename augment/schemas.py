@@ -62,7 +62,8 @@ def load_schema(name_or_path: str | Path) -> dict[str, Any]:
     if not (path.suffix == ".json" or path.exists()):
         path = SCHEMA_DIR / f"{text}.schema.json"
     if not path.is_file():
-        shipped = sorted(p.name.removesuffix(".schema.json") for p in SCHEMA_DIR.glob("*.schema.json"))
+        shipped = sorted(p.name.removesuffix(".schema.json")
+                         for p in SCHEMA_DIR.glob("*.schema.json"))
         raise SchemaError(
             f"schema '{text}' not found: pass a file path or one of the shipped names "
             f"{shipped or '(none shipped)'}"
@@ -70,7 +71,8 @@ def load_schema(name_or_path: str | Path) -> dict[str, Any]:
     try:
         schema = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise SchemaError(f"{path}: cannot read the schema ({exc}); fix the JSON and retry") from exc
+        raise SchemaError(f"{path}: cannot read the schema ({exc}); fix the JSON and "
+                          "retry") from exc
     check_schema(schema, source=str(path))
     return schema
 
@@ -214,6 +216,7 @@ def strip_strict_nulls(instance: Any, schema: dict[str, Any]) -> Any:
                 continue
             out[key] = strip_strict_nulls(value, sub) if isinstance(sub, dict) else value
         return out
-    if isinstance(instance, list) and isinstance(schema, dict) and isinstance(schema.get("items"), dict):
+    if (isinstance(instance, list) and isinstance(schema, dict)
+            and isinstance(schema.get("items"), dict)):
         return [strip_strict_nulls(v, schema["items"]) for v in instance]
     return instance

@@ -24,8 +24,7 @@ what it wrote, up to the noise of the validation set.
 The default weights are (0, 0.3, 1, 3): :class:`~augment.recommend.ALSRecommender`
 gives an interaction confidence ``alpha * weight`` and ``implicit`` adds
 ``confidence - 1`` to the normal equations, so a weight at or below ``1 / alpha``
-counts for no more than a missing pair (with alpha 5, weight 0.1 made MovieLens
-item-cold recall worse than no generated data at all).
+counts for no more than a missing pair.
 
 ```python
 from augment.tuning import choose_enrichment, auto_variants
@@ -40,36 +39,43 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from augment.data.dataset import Dataset
-from augment.enrich import VARIANTS, enrich
+from augment.enrich import DEFAULT_CONFIDENCE_WEIGHTS, VARIANTS, enrich
 from augment.errors import ConfigError
 from augment.evaluation import evaluate
 from augment.recommend import ALSRecommender
 from augment.splits import Split
-from augment.tasks.item_attributes import split_batch_records
+from augment.tasks.registry import produced_by
 
-__all__ = ["EnrichmentChoice", "choose_enrichment", "auto_variants", "select_records",
-           "ranking_metrics", "PSEUDO_TASK"]
+__all__ = ["EnrichConfig", "EnrichmentChoice", "choose_enrichment", "auto_variants",
+           "select_records", "ranking_metrics"]
 
 log = logging.getLogger(__name__)
 
-PSEUDO_TASK = "pseudo_interactions"
+_INTERACTIONS = produced_by("interactions")
+"""Tasks whose records are generated interactions (the others give features)."""
 
 
 @dataclass(frozen=True)
 class EnrichmentChoice:
-    """The chosen weight, denoising quantile and attribute use, with the evidence for them."""
+    """The enrichment settings a model is trained with, and how they were chosen.
+
+    Build one with :func:`choose_enrichment` (tuned on validation) or
+    :meth:`fixed` (given settings). :attr:`enrich_options` and :meth:`select` are
+    what every consumer uses (the tuner's candidates, the evaluated
+    ``als+augmented`` and the exported data), so the chosen model is the one shipped.
+    """
 
     weight: float
     """Weight of a generated positive at full confidence and full vote share (0 = not used)."""
     denoise_quantile: float | None
     """Share of the least plausible generated interactions dropped (None = keep all)."""
-    table: list[dict[str, Any]]
+    table: list[dict[str, Any]] = field(default_factory=list)
     """One row per candidate: ``attributes``, ``weight``, ``quantile``, ``cold``, ``warm``
-    (validation metric), ``eligible`` (warm constraint met), ``chosen``."""
-    baseline: dict[str, Any]
+    (validation metric), ``eligible`` (warm constraint met), ``chosen`` (tuned only)."""
+    baseline: dict[str, Any] = field(default_factory=dict)
     """The unaugmented model (no generated data) on validation: ``{"cold": ..., "warm": ...}``."""
     metric: str = "recall@20"
     """The validation metric compared (``"<name>@<k>"``)."""
@@ -79,20 +85,49 @@ class EnrichmentChoice:
     """Why this candidate won (for reports)."""
     attributes: bool = True
     """Use the generated item attributes / user profiles (False: they did not help)."""
+    confidence_weights: dict[str, float] | None = None
+    """Multiplier of a generated interaction's weight per stated confidence
+    (None = :data:`augment.enrich.DEFAULT_CONFIDENCE_WEIGHTS`)."""
+    chosen_by: str = "auto"
+    """``"auto"`` (tuned on validation), ``"job"`` (given) or ``"unused"`` (no records)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form context (split kind, seed, number of generated records...)."""
+    model: ALSRecommender | None = field(default=None, repr=False, compare=False)
+    """The chosen candidate's fitted model (tuned choices only; not serialised)."""
+
+    @classmethod
+    def fixed(cls, weight: float, denoise_quantile: float | None = None, *,
+              confidence_weights: Mapping[str, float] | None = None,
+              negative_ratio: float = 1.0, attributes: bool = True,
+              chosen_by: str = "job") -> EnrichmentChoice:
+        """A choice with given settings (no tuning)."""
+        if weight < 0:
+            raise ConfigError(f"weight must be >= 0, got {weight}", key="weight")
+        if denoise_quantile is not None and not 0 <= denoise_quantile < 1:
+            raise ConfigError("denoise_quantile must be None or within [0, 1)",
+                              key="denoise_quantile")
+        return cls(weight=float(weight), denoise_quantile=denoise_quantile or None,
+                   negative_ratio=negative_ratio, attributes=attributes,
+                   confidence_weights=None if confidence_weights is None
+                   else dict(confidence_weights), chosen_by=chosen_by)
 
     @property
     def enrich_options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`augment.enrich.enrich` for this choice.
 
-        With ``weight == 0`` there are none: drop the pseudo-interaction records with
-        :meth:`select` instead (``enrich`` needs a positive ``pseudo_weight``).
+        With ``weight == 0`` there are no weights: drop the pseudo-interaction records
+        with :meth:`select` (``enrich`` needs a positive ``pseudo_weight``).
         """
+        opts: dict[str, Any] = ({} if self.confidence_weights is None
+                                else {"confidence_weights": dict(self.confidence_weights)})
         if self.weight <= 0:
-            return {}
+            return opts
         return {"pseudo_weight": self.weight, "negative_weight": self.negative_ratio * self.weight,
-                "denoise_quantile": self.denoise_quantile}
+                "denoise_quantile": self.denoise_quantile, **opts}
+
+    def weighted(self, records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """``records`` without the pseudo-interaction ones when the weight is 0."""
+        return select_records(records, self.weight)
 
     def select(self, records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """``records`` without the pseudo-interaction ones when the weight is 0 and without
@@ -101,10 +136,54 @@ class EnrichmentChoice:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable summary."""
-        return {"weight": self.weight, "denoise_quantile": self.denoise_quantile,
-                "attributes": self.attributes,
-                "metric": self.metric, "baseline": dict(self.baseline),
-                "table": [dict(r) for r in self.table], "reason": self.reason, **self.extra}
+        out: dict[str, Any] = {"weight": self.weight, "denoise_quantile": self.denoise_quantile,
+                               "attributes": self.attributes, "chosen_by": self.chosen_by,
+                               "reason": self.reason, "table": [dict(r) for r in self.table]}
+        if self.confidence_weights is not None:
+            out["confidence_weights"] = dict(self.confidence_weights)
+        if self.baseline:
+            out.update(metric=self.metric, baseline=dict(self.baseline))
+        return {**out, **self.extra}
+
+
+@dataclass(frozen=True)
+class EnrichConfig:
+    """How much generated data to trust (a job's ``[enrich]``): given, or ``"auto"``."""
+
+    weight: float | Literal["auto"] = "auto"
+    """Weight of a pseudo-interaction (a real one is 1.0), or "auto" = tuned on validation."""
+    denoise_quantile: float | Literal["auto"] = "auto"
+    """Drop this lowest-plausibility share of pseudo-interactions (0 = keep all), or
+    "auto": chosen on validation with an "auto" weight, none with a fixed weight."""
+    confidence: dict[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_CONFIDENCE_WEIGHTS))
+    """Multiplier of the pseudo-interaction weight per confidence label."""
+    use_flagged: bool = False
+    """Use records that screening flagged (possible obeyed injection, repeated text,
+    sensitive tags removed) in enrichment. They are always kept and listed in the report."""
+
+    def choose(self, split: Split, records: Sequence[Mapping[str, Any]], *, seed: int = 0,
+               als: Mapping[str, Any] | None = None) -> EnrichmentChoice:
+        """These settings as a choice: given ones as they are, ``"auto"`` ones chosen by
+        :func:`choose_enrichment` on the validation interactions, with these confidence
+        weights and this denoising when it is fixed (nothing to tune without records)."""
+        fixed_q = (None if self.denoise_quantile == "auto"
+                   else float(self.denoise_quantile) or None)
+        if self.weight != "auto":
+            return EnrichmentChoice.fixed(float(self.weight), fixed_q,
+                                          confidence_weights=self.confidence)
+        if not records:
+            return EnrichmentChoice.fixed(0.0, fixed_q, confidence_weights=self.confidence,
+                                          chosen_by="unused")
+        log.info("choosing the enrichment on the validation interactions")
+        grid: dict[str, Any] = ({} if self.denoise_quantile == "auto"
+                                else {"denoise_quantiles": (fixed_q,)})
+        choice = choose_enrichment(split, records, seed=seed, als=als,
+                                   confidence_weights=self.confidence, **grid)
+        if choice.weight <= 0 and any(r.get("task") in _INTERACTIONS for r in records):
+            log.warning("enrich.weight = 'auto' left the generated interactions out: %s",
+                        choice.reason)
+        return choice
 
 
 def select_records(records: Iterable[Mapping[str, Any]], weight: float, *,
@@ -112,8 +191,8 @@ def select_records(records: Iterable[Mapping[str, Any]], weight: float, *,
     """``records`` without pseudo-interactions when ``weight <= 0`` and without item
     attributes / user profiles when not ``attributes``."""
     return [r for r in records
-            if (weight > 0 or r.get("task") != PSEUDO_TASK)
-            and (attributes or r.get("task") == PSEUDO_TASK)]
+            if (weight > 0 or r.get("task") not in _INTERACTIONS)
+            and (attributes or r.get("task") in _INTERACTIONS)]
 
 
 def _parse_metric(metric: str, k: int) -> tuple[str, int]:
@@ -156,7 +235,8 @@ def _validation_scores(split: Split, model: ALSRecommender, metric: str, k: int
 
 def _fit(content: Dataset, pseudo: list[Mapping[str, Any]], weight: float,
          quantile: float | None, negative_ratio: float, seed: int,
-         als: Mapping[str, Any] | None) -> ALSRecommender:
+         als: Mapping[str, Any] | None,
+         confidence_weights: Mapping[str, float] | None) -> ALSRecommender:
     """ALS on ``content`` (train enriched with the non-pseudo records) + weighted ``pseudo``.
 
     Enriching in two steps gives the same data as ``enrich(train, all records)``
@@ -169,7 +249,7 @@ def _fit(content: Dataset, pseudo: list[Mapping[str, Any]], weight: float,
     if weight > 0:
         train = enrich(content, pseudo, pseudo_weight=weight,
                        negative_weight=negative_ratio * weight, denoise_quantile=quantile,
-                       seed=seed)
+                       confidence_weights=confidence_weights, seed=seed)
     params = {"seed": seed, **(als or {}), "cold_items": "mapping"}
     return ALSRecommender(**params).fit(train)
 
@@ -184,27 +264,21 @@ def choose_enrichment(split: Split, records: Iterable[Mapping[str, Any]], *, see
                       denoise_quantiles: Sequence[float | None] = (None, 0.2),
                       metric: str = "recall@20", k: int = 20,
                       max_warm_drop: float = 0.02, min_gain: float = 0.02,
-                      negative_ratio: float = 1.0) -> EnrichmentChoice:
+                      negative_ratio: float = 1.0,
+                      confidence_weights: Mapping[str, float] | None = None
+                      ) -> EnrichmentChoice:
     """Pick the generated-interaction weight and denoising quantile on validation data.
 
     Every candidate (``weights`` x ``denoise_quantiles``; weight 0 once, without
     denoising) is an ALS model (parameters ``als``, cold items mapped from
     features) fit on ``split.train`` enriched with ``records`` and scored on
     ``split.valid``. See the module docstring for the rule; ``max_warm_drop`` and
-    ``min_gain`` are relative. ``split.test`` is never read.
+    ``min_gain`` are relative. ``split.test`` is never read. ``confidence_weights``
+    (None = the default) weigh generated interactions by stated confidence in every
+    candidate, as in :func:`augment.enrich.enrich`; a single ``denoise_quantiles``
+    entry fixes the denoising.
     """
-    return _choose(split, list(records), seed=seed, als=als, weights=weights,
-                   denoise_quantiles=denoise_quantiles, metric=metric, k=k,
-                   max_warm_drop=max_warm_drop, min_gain=min_gain,
-                   negative_ratio=negative_ratio)[0]
-
-
-def _choose(split: Split, records: list[Mapping[str, Any]], *, seed: int,
-            als: Mapping[str, Any] | None, weights: Sequence[float],
-            denoise_quantiles: Sequence[float | None], metric: str, k: int,
-            max_warm_drop: float, min_gain: float, negative_ratio: float
-            ) -> tuple[EnrichmentChoice, ALSRecommender]:
-    """:func:`choose_enrichment`, also returning the chosen candidate's fitted model."""
+    records = list(records)
     name, mk = _parse_metric(metric, k)
     metric = f"{name}@{mk}"
     if any(w < 0 for w in weights):
@@ -212,8 +286,8 @@ def _choose(split: Split, records: list[Mapping[str, Any]], *, seed: int,
     if any(q is not None and not 0 <= q < 1 for q in denoise_quantiles):
         raise ConfigError("denoise quantiles must be None or within [0, 1)",
                           key="denoise_quantiles")
-    pseudo = [r for r in records if r.get("task") == PSEUDO_TASK]
-    content_records = split_batch_records(select_records(records, 0))[0]
+    pseudo = [r for r in records if r.get("task") in _INTERACTIONS]
+    content_records = select_records(records, 0)
     grid = [(float(w), None if not q else float(q))
             for w in sorted({w for w in weights if w > 0}) for q in dict.fromkeys(
                 None if not q else float(q) for q in denoise_quantiles)] if pseudo else []
@@ -221,7 +295,7 @@ def _choose(split: Split, records: list[Mapping[str, Any]], *, seed: int,
     fitted: list[ALSRecommender] = []
 
     def candidate(content: Dataset, attributes: bool, w: float, q: float | None) -> None:
-        model = _fit(content, pseudo, w, q, negative_ratio, seed, als)
+        model = _fit(content, pseudo, w, q, negative_ratio, seed, als, confidence_weights)
         scores = _validation_scores(split, model, metric, mk)
         fitted.append(model)
         table.append({"attributes": attributes, "weight": w, "quantile": q,
@@ -273,10 +347,12 @@ def _choose(split: Split, records: list[Mapping[str, Any]], *, seed: int,
         weight=best["weight"], denoise_quantile=best["quantile"], table=table,
         baseline={"cold": base["cold"], "warm": base["warm"]}, metric=metric,
         negative_ratio=negative_ratio, reason=reason, attributes=best["attributes"],
+        model=fitted[next(i for i, r in enumerate(table) if r["chosen"])],
+        confidence_weights=None if confidence_weights is None else dict(confidence_weights),
         extra={"split": split.kind, "seed": seed})
     log.info("enrichment choice: attributes=%s weight=%s quantile=%s (%s)", choice.attributes,
              choice.weight, choice.denoise_quantile, reason)
-    return choice, fitted[next(i for i, r in enumerate(table) if r["chosen"])]
+    return choice
 
 
 def auto_variants(split: Split, records: Iterable[Mapping[str, Any]], seed: int = 0, *,
@@ -296,12 +372,9 @@ def auto_variants(split: Split, records: Iterable[Mapping[str, Any]], seed: int 
     include = list(include)
     reused: dict[str, ALSRecommender] = {}
     if choice is None:
-        kw = {"weights": (0.0, 0.3, 1.0, 3.0), "denoise_quantiles": (None, 0.2),
-              "metric": "recall@20", "k": 20, "max_warm_drop": 0.02, "min_gain": 0.02,
-              "negative_ratio": 1.0, **choose_kw}
-        choice, model = _choose(split, records, seed=seed, als=als, **kw)
-        if "als+augmented" in include and not choice.denoise_quantile:
-            reused["als+augmented"] = model  # same data, options and ALS: the same model
+        choice = choose_enrichment(split, records, seed=seed, als=als, **choose_kw)
+        if "als+augmented" in include and not choice.denoise_quantile and choice.model:
+            reused["als+augmented"] = choice.model  # same data, options, ALS: the same model
     rest = [n for n in include if n not in reused]
     models = augmented_variants(split, choice.select(records), seed, als=als,
                                 enrich_options=choice.enrich_options, include=rest)

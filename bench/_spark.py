@@ -2,7 +2,7 @@
 
 Used by ``bench/spark_als.py`` and ``tests/bench/test_spark_als.py``. The enriched data
 is MovieLens ml-latest-small, item-cold split, with pseudo-interactions for cold items
-from the simulated provider (25% noise) through the real Engine; it is exported with
+from the simulated provider (precision 0.75) through the real Engine; it is exported with
 :func:`augment.export.export_spark` and read back by Spark (local mode). Both models are
 scored by :func:`augment.evaluation.evaluate` (Spark's factors wrapped as a scorer).
 """
@@ -55,7 +55,7 @@ def enriched_movielens(data_dir: str | Path | None, out: Path, *, seed: int = 0,
     scored, oracle = oracle_split(sp, seed=seed)
     cold = sorted(sp.cold_items)[:n_cold]
     task = PseudoInteractions(sp.train, cold_items=cold, n_candidates=50, n_repeats=3, seed=seed)
-    provider = SimulatedProvider(oracle, sp.dataset.items, noise=0.25, seed=seed)
+    provider = SimulatedProvider(oracle, sp.dataset.items, precision=0.75, seed=seed)
     records = Engine(provider, EngineConfig(progress=False), prices=FREE).run(
         task.work_items()).records
     data = enrich(sp.train, records, pseudo_weight=1.0, seed=seed)

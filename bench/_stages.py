@@ -171,7 +171,7 @@ def run_size(n_interactions: int, out: Path, work: Path, *, n_targets: int = 100
     with rec.stage("work_items", n_t) as info:
         items = task.work_items()
         info["n_work_items"] = len(items)
-    provider = SimulatedProvider(oracle, ds.items, noise=0.25, seed=seed)
+    provider = SimulatedProvider(oracle, ds.items, precision=0.75, seed=seed)
     store = work / "engine.sqlite"
     store.unlink(missing_ok=True)
     with rec.stage("estimate", n_t) as info:

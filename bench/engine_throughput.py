@@ -31,7 +31,8 @@ from augment.providers.openai import OpenAIProvider
 SCHEMA = {
     "type": "object",
     "properties": {
-        "genres": {"type": "array", "items": {"type": "string", "enum": ["drama", "comedy", "action"]},
+        "genres": {"type": "array",
+                   "items": {"type": "string", "enum": ["drama", "comedy", "action"]},
                    "minItems": 1, "maxItems": 3},
         "mood": {"type": "string", "enum": ["dark", "light"]},
         "summary": {"type": "string", "minLength": 1, "maxLength": 200},
@@ -43,7 +44,8 @@ SCHEMA = {
 
 
 def _answer(body: dict) -> dict:
-    """What the model says: a valid film description (null for the optional year, as strict mode does)."""
+    """What the model says: a valid film description (null for the optional year, as strict
+    mode does)."""
     return {"genres": ["drama"], "mood": "dark", "summary": "A quiet film.", "year": None}
 
 
@@ -71,11 +73,15 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--latency", type=float, default=0.1)
     ap.add_argument("--fault-rate", type=float, default=0.1)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "engine_throughput.json"))
+    ap.add_argument("--http", default="httpx", choices=["httpx", "aiohttp"],
+                    help="the SDK's HTTP transport")
+    ap.add_argument("--out",
+                    default=str(Path(__file__).parent / "results" / "engine_throughput.json"))
     args = ap.parse_args()
 
     parent, child = mp.Pipe()
-    server = mp.get_context("fork").Process(target=_serve, args=(child, args.latency, args.fault_rate),
+    server = mp.get_context("fork").Process(target=_serve,
+                                            args=(child, args.latency, args.fault_rate),
                                             daemon=True)
     server.start()
     base_url = parent.recv()
@@ -86,7 +92,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store = Path(tmp) / "engine.sqlite"
             provider = OpenAIProvider("bench-model", base_url=base_url, api_key="bench",
-                                      name="openai-compatible")
+                                      name="openai-compatible", http=args.http)
             cpu0, t0 = time.process_time(), time.perf_counter()
             first = Engine(provider, cfg, store=store).run(work)
             wall1, cpu1 = time.perf_counter() - t0, time.process_time() - cpu0
@@ -100,7 +106,8 @@ def main() -> None:
 
     # the engine alone (no SDK, no HTTP): same items through the scripted provider
     with tempfile.TemporaryDirectory() as tmp:
-        fake = FakeProvider(fn=lambda r: {"genres": ["drama"], "mood": "dark", "summary": "A film."})
+        fake = FakeProvider(fn=lambda r: {"genres": ["drama"], "mood": "dark",
+                                          "summary": "A film."})
         cpu_f = time.process_time()
         Engine(fake, EngineConfig(concurrency=args.concurrency, progress=False),
                store=Path(tmp) / "engine.sqlite").run(work)
@@ -123,7 +130,7 @@ def main() -> None:
         "n_items": args.n, "n_calls": first.n_calls, "retries": first.n_calls - args.n,
         "wall_s": round(wall1, 2), "cached_rerun_wall_s": round(wall2, 3),
         "requests_per_minute": args.rpm, "concurrency": args.concurrency,
-        "latency_s": args.latency, "fault_rate": args.fault_rate,
+        "latency_s": args.latency, "fault_rate": args.fault_rate, "http": args.http,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -1,7 +1,7 @@
 """Spark MLlib ALS on augment's enriched export vs implicit on the same data.
 
 MovieLens ml-latest-small (``AUGMENT_DATA_DIR``), item-cold split seed 0, 200 cold items
-with simulated pseudo-interactions (25% noise), enriched and exported with
+with simulated pseudo-interactions (precision 0.75), enriched and exported with
 ``augment.export.export_spark`` (what ``augment export RUN_DIR --format spark`` writes);
 Spark (local mode) reads the export and fits ``ALS(implicitPrefs=True)``, rank 64, 15
 iterations, regularization chosen on validation; both scored on the test split by

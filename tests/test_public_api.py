@@ -27,3 +27,8 @@ def test_import_does_not_load_heavy_libraries() -> None:
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_whole_path_is_exported() -> None:
+    assert {"run_job", "estimate_job", "choose_enrichment", "auto_variants",
+            "EnrichmentChoice"} <= set(augment.__all__)

@@ -7,14 +7,12 @@ first, then warm ones so the feature -> factor mapping can learn), profiles for
 ``2 x N`` users and pseudo-interactions for ``N`` cold items (two shuffled candidate
 orders each). ``jobs/movielens-demo.toml`` is ``N = 10`` with re-asks.
 
-The demo does not re-ask invalid answers (``engine.max_reasks = 0``): at temperature
-0.2, SmolLM2-135M answered every measured re-ask with the same mistake, and each
-one cost a full, longer call. Its answers are valid because the grammar cannot
-repeat a candidate id, free-text tags/themes may repeat (repeats are dropped when
-read) and answers get up to 384 tokens. The default ``N = 3`` (21 calls, all valid
-when measured) finished in 3.5 to 6.5 minutes on the shared 2-core machine,
-depending on its load; see ``DEFAULT_SAMPLE``. Rerunning resumes from the run
-folder's cache.
+The demo does not re-ask invalid answers (``engine.max_reasks = 0``): a re-ask of
+the tiny model costs a full, longer call and rarely fixes the answer. Its answers
+are valid because the grammar cannot repeat a candidate id, free-text tags/themes
+may repeat (repeats are dropped when read) and answers get up to 384 tokens. The
+default ``N`` keeps the demo short on a small CPU (timings: CHANGELOG). Rerunning
+resumes from the run folder's cache.
 """
 
 from __future__ import annotations
@@ -30,9 +28,7 @@ __all__ = ["HELP", "add_arguments", "run", "demo_config", "DEFAULT_SAMPLE"]
 HELP = "Run the demo: MovieLens, item-cold split, the embedded local model, a report."
 
 DEFAULT_SAMPLE = 3
-"""Cold items given pseudo-interactions by default: 9 + 6 + 6 = 21 local-model calls,
-sized so the whole demo stays well under 10 minutes on a shared 2-core machine
-(measured 210 s idle-ish, 384 s busy; ``--sample 6``, 42 calls, took 440 s)."""
+"""Cold items given pseudo-interactions by default: 9 + 6 + 6 = 21 local-model calls."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

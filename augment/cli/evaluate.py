@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from augment.data import Dataset, load_dataset, load_movielens
+from augment.data import Dataset
 from augment.errors import ConfigError
 from augment.evaluation import BASELINES, evaluate, fit_baselines, format_table
+from augment.files import atomic_write_json
 from augment.splits import SPLIT_KINDS, split
 
-__all__ = ["HELP", "add_arguments", "run", "load_data", "write_json_atomic"]
+__all__ = ["HELP", "add_arguments", "run", "load_data"]
 
 HELP = "Evaluate the baselines on a cold-start split and write metrics.json."
-MOVIELENS_NAMES = ("movielens-small", "ml-latest-small")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="movielens-small",
                         help="'movielens-small' or a folder with interactions.{csv,parquet} "
-                             "and items.{csv,parquet} (default: movielens-small)")
+                             "and, optionally, items.{csv,parquet} (default: movielens-small)")
     parser.add_argument("--data-dir", default=None,
                         help="folder holding ml-latest-small/ (default: $AUGMENT_DATA_DIR, "
                              "else download to the cache)")
@@ -40,28 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_data(name: str, data_dir: str | None = None) -> Dataset:
-    """``movielens-small`` or a folder of interactions/items files."""
-    if name in MOVIELENS_NAMES:
-        return load_movielens(data_dir)
-    if not Path(name).exists():
-        raise ConfigError(f"--data '{name}' is neither 'movielens-small' nor an existing folder",
-                          key="data")
-    return load_dataset(name)
+    """``movielens-small`` or a folder of interactions/items files (as a job's ``[data]``)."""
+    from augment.jobs import DataConfig
+    from augment.pipeline import load_job_data
 
-
-def write_json_atomic(path: Path, payload: object) -> None:
-    """Write JSON to ``path`` through a temporary file renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=2, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return load_job_data(DataConfig(source=name, data_dir=data_dir), key="--data")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,11 +53,17 @@ def run(args: argparse.Namespace) -> int:
     sp = split(dataset, args.split, seed=args.seed)
     models = fit_baselines(sp, seed=args.seed, include=args.models)
     metrics = evaluate(sp, models, k=args.k, seed=args.seed)
+    metrics["protocol"]["rating_threshold"] = (
+        "MovieLens ratings >= 3.5 are positives (weight 1), other ratings dropped"
+        if args.data in MOVIELENS_NAMES else "interactions with weight > 0 are positives")
     if args.out:
         out = Path(args.out) / "metrics.json"
-        write_json_atomic(out, metrics)
+        atomic_write_json(out, metrics)
     print(f"{dataset!r}\n{sp!r}\n")
     print(format_table(metrics))
+    proto = metrics["protocol"]
+    print(f"\nprotocol: {proto['name']}; cold candidates: {proto['candidates']['cold']}; "
+          f"recall@k = {proto['recall']} (recall_capped@k = {proto['recall_capped']})")
     print(f"\n{time.perf_counter() - start:.1f} s" + (f"; wrote {out}" if args.out else ""))
     sys.stdout.flush()
     return 0

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from augment.cli.run import EXIT_CODES_HELP, EXIT_INVALID, EXIT_OK
-from augment.errors import DataError
+from augment.errors import MESSAGE_VALUE_CHARS, DataError, clip
 
 __all__ = ["HELP", "add_arguments", "run", "read_rows", "row_errors"]
 
@@ -37,12 +37,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "pseudo_interactions_cold_item, pseudo_interactions_cold_user, "
                              "job) or a .json schema file")
     parser.add_argument("records", metavar="RECORDS", help="a .jsonl or .parquet file")
-    parser.add_argument("--max-rows", type=int, default=50,
-                        help="invalid rows to list (default 50; all are counted)")
+    parser.add_argument("--max-rows", type=_count, default=50,
+                        help="invalid rows to list (default 50; 0 lists none; all are counted)")
+
+
+def _count(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
 
 
 def read_rows(path: Path) -> Iterator[tuple[str, Any, str | None]]:
     """``(where, value, parse_error)`` per record: ``where`` names the line or row."""
+    if path.is_dir():
+        raise DataError("is a folder, not a records file; pass a .jsonl or .parquet file",
+                        file=str(path))
     if not path.is_file():
         raise DataError("records file not found; check the path", file=str(path))
     suffix = path.suffix.lower()
@@ -59,12 +73,13 @@ def read_rows(path: Path) -> Iterator[tuple[str, Any, str | None]]:
             except json.JSONDecodeError as exc:
                 yield f"line {n}", None, f"not valid JSON: {exc.msg} (column {exc.colno})"
     elif suffix in (".parquet", ".pq"):
-        from augment.jobs._files import read_records_parquet
+        from augment.files import read_records_parquet
 
         try:
             rows = read_records_parquet(path)
-        except (OSError, ValueError) as exc:
-            raise DataError(f"cannot read the Parquet file: {exc}", file=str(path)) from exc
+        except (OSError, ValueError, TypeError) as exc:
+            raise DataError(f"cannot read the Parquet file: {clip(str(exc))}",
+                            file=str(path)) from exc
         for n, row in enumerate(rows, start=1):
             yield f"row {n}", row, None
     else:
@@ -73,13 +88,16 @@ def read_rows(path: Path) -> Iterator[tuple[str, Any, str | None]]:
 
 
 def row_errors(value: Any, schema: dict[str, Any]) -> list[str]:
-    """Errors of one record (its ``output`` when it has the run-record layout)."""
+    """Errors of one record (its ``output`` when it has the run-record layout), each
+    clipped to :data:`~augment.errors.MESSAGE_VALUE_CHARS` around the value it quotes."""
     from augment.schemas import validate
 
     if (isinstance(value, dict) and "output" in value
             and "output" not in (schema.get("properties") or {})):
-        return [f"output{e[1:]}" for e in validate(value["output"], schema)]
-    return validate(value, schema)
+        errors = [f"output{e[1:]}" for e in validate(value["output"], schema)]
+    else:
+        errors = validate(value, schema)
+    return [clip(e, 2 * MESSAGE_VALUE_CHARS) for e in errors]
 
 
 def run(args: argparse.Namespace) -> int:

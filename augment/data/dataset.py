@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,8 @@ class Dataset:
     item_features: sp.csr_matrix | None = field(default=None, compare=False)
     user_features: sp.csr_matrix | None = field(default=None, compare=False)
     feature_names: dict[str, list[str]] = field(default_factory=dict, compare=False)
-    """Names of the columns of ``item_features`` (key ``"item"``) and ``user_features`` (``"user"``)."""
+    """Names of the columns of ``item_features`` (key ``"item"``) and ``user_features``
+    (``"user"``)."""
 
     @cached_property
     def item_vocab(self) -> Vocabulary:
@@ -62,12 +64,13 @@ class Dataset:
     def n_items(self) -> int:
         return len(self.item_vocab)
 
-    def replace(self, **changes: object) -> Dataset:
+    def replace(self, **changes: Any) -> Dataset:
         """A new Dataset with some fields replaced (vocabularies are recomputed)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)
 
     def matrix(self, interactions: pd.DataFrame | None = None) -> sp.csr_matrix:
-        """Users x items CSR matrix of weights (duplicates summed), over this dataset's vocabularies.
+        """Users x items CSR matrix of weights (duplicates summed), over this dataset's
+        vocabularies.
 
         The matrix of :attr:`interactions` is built once per Dataset and a copy returned
         (callers may change theirs); a copy of 25M entries takes milliseconds, a build

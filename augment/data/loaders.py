@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import TypeAlias
 
 import pandas as pd
 
@@ -20,6 +21,7 @@ from augment.data.tables import (
     check_ids,
     check_numeric,
     check_unique,
+    check_weights,
     find_table,
     read_table,
     require_columns,
@@ -30,7 +32,7 @@ __all__ = ["load_dataset", "dataset_from_frames"]
 
 log = logging.getLogger(__name__)
 
-Table = pd.DataFrame | str | Path
+Table: TypeAlias = pd.DataFrame | str | Path
 
 
 def _as_frame(table: Table, label: str) -> tuple[pd.DataFrame, str]:
@@ -66,7 +68,8 @@ def dataset_from_frames(interactions: Table, items: Table | None = None,
 
     Raises :class:`~augment.errors.DataError` (naming file, 1-based data row and
     column) for a missing column, a missing id, a non-numeric weight or
-    timestamp, a duplicate (user_id, item_id) or item_id row, or an empty
+    timestamp, a weight that is not finite or beyond ``MAX_ABS_WEIGHT`` (1e6) in
+    absolute value, a duplicate (user_id, item_id) or item_id row, or an empty
     table. Items that appear in interactions but not in ``items`` are added
     with empty text (a :class:`~augment.errors.DataWarning` says how many).
     """
@@ -76,6 +79,7 @@ def dataset_from_frames(interactions: Table, items: Table | None = None,
     check_ids(inter, "item_id", file=ifile)
     inter = inter.copy()
     inter["weight"] = check_numeric(inter, "weight", file=ifile)
+    check_weights(inter["weight"], "weight", file=ifile)
     if "timestamp" in inter.columns and not pd.api.types.is_datetime64_any_dtype(
             inter["timestamp"]):
         inter["timestamp"] = check_numeric(inter, "timestamp", file=ifile)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from augment.data.dataset import Dataset
+from augment.data.genres import NO_GENRES
 from augment.data.tables import read_table, require_columns
 from augment.errors import DataError
 
@@ -150,7 +151,7 @@ def _items(folder: Path) -> pd.DataFrame:
     items = pd.DataFrame({
         "item_id": movies["movieId"].astype("int64"),
         "title": movies["title"].astype(str).str.strip(),
-        "genres": movies["genres"].astype(str).replace("(no genres listed)", ""),
+        "genres": movies["genres"].astype(str).replace(NO_GENRES, ""),
     })
     tags_file = folder / "tags.csv"
     if tags_file.is_file():

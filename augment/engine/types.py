@@ -3,7 +3,9 @@
 The engine knows requests and records, not what they mean. A task turns its
 targets into :class:`WorkItem` objects; the engine returns one record per item
 that produced a valid answer and one failure per item that did not: none lost,
-none twice.
+none twice. An item asking about several targets at once (a batch) carries its
+task's :attr:`WorkItem.per_target` reader, and the engine returns its rows per
+target instead: a record per valid target, a failure per invalid or missing one.
 
 A **record** is a plain dict::
 
@@ -18,7 +20,7 @@ A **record** is a plain dict::
 
 A **failure** is a plain dict::
 
-    {"key": str, "reason": "validation" | "provider" | "budget" | "timeout" | ...,
+    {"key": str, "reason": "validation" | "truncated" | "provider" | "budget" | "timeout" | ...,
      "error": str,                # readable, never contains an API key
      "last_output": str | None, "attempts": int, "usage": {...},
      "provider": str, "model": str, "created_at": str, **item.meta}
@@ -28,14 +30,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from augment.providers.base import Request, Usage
 
-__all__ = ["WorkItem", "EngineConfig", "RunResult", "Check"]
+__all__ = ["WorkItem", "EngineConfig", "RunResult", "Check", "PerTarget"]
 
 Check = Callable[[Any], list[str]]
-"""A task's post-check: given the parsed, schema-valid output, return error messages (empty = ok)."""
+"""A task's post-check: given the parsed, schema-valid output, return error messages
+(empty = ok)."""
+
+PerTarget = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+"""A task's reader of one request's record: ``(records, failures)``, one per target of
+the request (e.g. the items of a batch), so a bad target fails alone."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,9 @@ class WorkItem:
     """Extra checks the schema cannot express; their messages are fed back on re-ask."""
     meta: dict[str, Any] = field(default_factory=dict)
     """JSON-serialisable fields copied into the record/failure (task, target id, schema id...)."""
+    per_target: PerTarget | None = None
+    """Splits the item's record into per-target records and failures (None: the record is
+    the one row). The engine applies it to every record it returns, cached or new."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +80,34 @@ class EngineConfig:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     max_cost_usd: float | None = None
-    """Hard budget: scheduling stops before the next request could exceed it."""
+    """Hard budget of the store (the run folder), cumulative across reruns: a request is
+    sent only if what the store has spent, plus the worst case of what is in flight, plus
+    its own worst case fits. With concurrency, requests wait for in-flight ones to settle
+    rather than stop early."""
     progress: bool = True
     """Show a progress bar (terminal or notebook)."""
+    max_failure_rate: float = 0.2
+    """Share of a task's targets that may fail (validation, provider, unusable) before the
+    task, and the run, end ``degraded`` (exit code 3 from the CLI). A task that gives no
+    record at all is always degraded. The engine itself does not stop at this rate; the
+    pipeline judges each task when it finishes."""
+    mode: Literal["online", "batch"] = "online"
+    """``"online"``: one call per request. ``"batch"``: requests go into provider batches
+    (OpenAI Batch, Anthropic Message Batches) at the batch price; the provider must have
+    the batch capability (:class:`~augment.providers.base.BatchProvider`)."""
+    wait: bool = False
+    """Batch mode: poll until every batch has ended (with backoff). False: submit, poll
+    once, and raise :class:`~augment.errors.BatchesInFlight` while batches are running
+    (run again to re-attach)."""
+    poll_initial_s: float = 5.0
+    """Batch mode: first wait between polls; doubles up to ``poll_max_s``."""
+    poll_max_s: float = 300.0
+    """Batch mode: longest wait between polls."""
+    batch_max_requests: int | None = None
+    """Batch mode: at most this many requests per batch (None = the provider's limit)."""
+    truncation_max_tokens: int = 8192
+    """An answer cut by its token cap is retried once with twice the cap, at most this
+    many tokens; past it the row fails with reason ``truncated``."""
 
 
 @dataclass
@@ -89,3 +124,10 @@ class RunResult:
     """Rows answered from cache or from the resume store without a call."""
     stopped_by_budget: bool = False
     """True if some items were not attempted because of ``max_cost_usd``."""
+    spent_usd: float = 0.0
+    """What the store has spent in total (every run, every paid call), after this run."""
+    kept_cost_usd: float = 0.0
+    """Cost of the calls behind the records (including their re-asks), at this mode's price,
+    whether they were paid in this run or an earlier one."""
+    n_batches: int = 0
+    """Provider batches created in this run (batch mode)."""

@@ -17,7 +17,8 @@ MAX_ERRORS_QUOTED = 10
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
-def parse_and_check(text: str, schema: dict[str, Any], check: Check | None) -> tuple[Any, list[str]]:
+def parse_and_check(text: str, schema: dict[str, Any], check: Check | None
+                    ) -> tuple[Any, list[str]]:
     """Return ``(output, errors)``: the parsed JSON and every problem found (empty = valid).
 
     Steps: JSON parse (a Markdown code fence around it is tolerated), JSON Schema

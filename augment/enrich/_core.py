@@ -13,7 +13,8 @@ import scipy.sparse as sp
 from augment.data.dataset import Dataset
 from augment.enrich._features import attribute_features, combine_blocks, profile_features
 from augment.errors import ConfigError
-from augment.tasks.item_attributes import attributes_frame, split_batch_records
+from augment.tasks.item_attributes import attributes_frame
+from augment.tasks.registry import TASKS
 from augment.tasks.user_profiles import profiles_frame
 from augment.tasks.votes import aggregate_votes
 
@@ -99,7 +100,7 @@ def enrich(dataset: Dataset, records: Iterable[Mapping[str, Any]], *,
       interactions with a weight below observed ones (see
       :func:`pseudo_interactions_frame`) and ``source="generated"``; observed rows
       get ``source="observed"``. A generated pair the user already has is dropped.
-    - ``item_attributes`` records (batches split per item) become item features:
+    - ``item_attributes`` records (per item, as the engine returns them) become item features:
       ``attr_genre:*``, ``attr_tag:*``, ``attr_summary:*``, stacked after the
       existing ``item_features`` (or, when there are none and ``text_features``,
       after TF-IDF text features of the items table, :mod:`augment.features`).
@@ -111,13 +112,13 @@ def enrich(dataset: Dataset, records: Iterable[Mapping[str, Any]], *,
     objects for any other trainer too.
     """
     records = list(records)
-    by_task: dict[str, list[Mapping[str, Any]]] = {}
-    for rec in records:
-        by_task.setdefault(str(rec.get("task")), []).append(rec)
-    unknown = set(by_task) - {"item_attributes", "user_profiles", "pseudo_interactions"}
+    unknown = sorted({str(r.get("task")) for r in records} - set(TASKS))
     if unknown:
-        raise ConfigError(f"records of unknown task(s) {sorted(unknown)}; enrich takes "
-                          "item_attributes, user_profiles and pseudo_interactions records")
+        raise ConfigError(f"records of unknown task(s) {unknown}; enrich takes records of "
+                          f"{', '.join(TASKS)}")
+    by_role: dict[str, list[Mapping[str, Any]]] = {}
+    for rec in records:  # what each task's records become
+        by_role.setdefault(TASKS[str(rec["task"])].produces, []).append(rec)
 
     base = dataset
     if text_features and base.item_features is None:
@@ -129,7 +130,7 @@ def enrich(dataset: Dataset, records: Iterable[Mapping[str, Any]], *,
         observed["source"] = "observed"
     interactions = observed
     generated = pseudo_interactions_frame(
-        by_task.get("pseudo_interactions", []), pseudo_weight=pseudo_weight,
+        by_role.get("interactions", []), pseudo_weight=pseudo_weight,
         negative_weight=negative_weight, confidence_weights=confidence_weights,
         threshold=threshold)
     if not generated.empty:
@@ -145,15 +146,14 @@ def enrich(dataset: Dataset, records: Iterable[Mapping[str, Any]], *,
 
     names = dict(base.feature_names)
     item_x, user_x = base.item_features, base.user_features
-    attr_records, _ = split_batch_records(by_task.get("item_attributes", []))
-    if attr_records:
-        x, n = attribute_features(attributes_frame(attr_records), out.item_vocab)
+    if by_role.get("item_features"):
+        x, n = attribute_features(attributes_frame(by_role["item_features"]), out.item_vocab)
         blocks = ([(_pad(item_x, out.n_items),
                     names.get("item", [f"f{i}" for i in range(item_x.shape[1])]))]
                   if item_x is not None else [])
         item_x, names["item"] = combine_blocks([*blocks, (x, n)], out.n_items)
-    if by_task.get("user_profiles"):
-        x, n = profile_features(profiles_frame(by_task["user_profiles"]), out.user_vocab)
+    if by_role.get("user_features"):
+        x, n = profile_features(profiles_frame(by_role["user_features"]), out.user_vocab)
         blocks = ([(_pad(user_x, out.n_users),
                     names.get("user", [f"f{i}" for i in range(user_x.shape[1])]))]
                   if user_x is not None else [])

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from augment.data.vocab import Vocabulary
+from augment.features import tfidf
 
 __all__ = ["attribute_features", "profile_features", "combine_blocks"]
 
@@ -56,15 +56,13 @@ def _multi_hot(rows: np.ndarray, values: Sequence[list[str]], n_rows: int, prefi
 def _tfidf(rows: np.ndarray, texts: Sequence[str], n_rows: int, prefix: str,
            ) -> tuple[sp.csr_matrix, list[str]]:
     texts = [t if isinstance(t, str) else "" for t in texts]
-    vec = TfidfVectorizer(min_df=2 if len(texts) >= 20 else 1, sublinear_tf=True,
-                          stop_words="english", max_features=5000)
-    try:
-        x = vec.fit_transform(texts).tocsr()
-    except ValueError:  # no usable word
+    x, names = tfidf(texts, prefix, min_df=2 if len(texts) >= 20 else 1, stop_words="english",
+                     max_features=5000)
+    if not names:
         return sp.csr_matrix((n_rows, 0), dtype=np.float32), []
     out = sp.csr_matrix((n_rows, x.shape[1]), dtype=np.float32).tolil()
     out[rows] = x
-    return out.tocsr().astype(np.float32), [f"{prefix}:{w}" for w in vec.get_feature_names_out()]
+    return out.tocsr().astype(np.float32), names
 
 
 def combine_blocks(blocks: Iterable[tuple[sp.csr_matrix, list[str]]], n_rows: int
@@ -80,7 +78,8 @@ def combine_blocks(blocks: Iterable[tuple[sp.csr_matrix, list[str]]], n_rows: in
     return sp.hstack(mats, format="csr", dtype=np.float32), names
 
 
-def _aligned(frame: pd.DataFrame, id_col: str, vocab: Vocabulary) -> tuple[pd.DataFrame, np.ndarray]:
+def _aligned(frame: pd.DataFrame, id_col: str, vocab: Vocabulary
+             ) -> tuple[pd.DataFrame, np.ndarray]:
     rows = vocab.index(frame[id_col])
     keep = rows >= 0
     return frame[keep].reset_index(drop=True), rows[keep]
@@ -122,13 +121,14 @@ def profile_features(profiles: pd.DataFrame, vocab: Vocabulary) -> tuple[sp.csr_
         disliked = [_as_list(v) for v in frame.get("disliked_genres", empty)]
         genres = sorted({g for vals in liked + disliked for g in vals})
         col = {g: j for j, g in enumerate(genres)}
-        m = np.zeros((len(frame), len(genres)), dtype=np.float32)
-        for r, (a, b) in enumerate(zip(liked, disliked, strict=True)):
-            m[r, [col[g] for g in set(a)]] += 1.0
-            m[r, [col[g] for g in set(b)]] -= 1.0
-        full = sp.csr_matrix((n, len(genres)), dtype=np.float32).tolil()
-        full[rows] = m
-        blocks.append((normalize(full.tocsr()), [f"profile_genre:{g}" for g in genres]))
+        if genres:  # no profile names a genre: no block (a 0-column one breaks normalize)
+            m = np.zeros((len(frame), len(genres)), dtype=np.float32)
+            for r, (a, b) in enumerate(zip(liked, disliked, strict=True)):
+                m[r, [col[g] for g in set(a)]] += 1.0
+                m[r, [col[g] for g in set(b)]] -= 1.0
+            full = sp.csr_matrix((n, len(genres)), dtype=np.float32).tolil()
+            full[rows] = m
+            blocks.append((normalize(full.tocsr()), [f"profile_genre:{g}" for g in genres]))
     if "themes" in frame:
         themes = [[t.strip().lower() for t in _as_list(v)] for v in frame["themes"]]
         blocks.append(_multi_hot(rows, themes, n, "profile_theme", min_count=2))

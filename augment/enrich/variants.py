@@ -23,12 +23,14 @@ from augment.enrich._core import enrich
 from augment.errors import ConfigError
 from augment.recommend import ALSRecommender
 from augment.splits import Split
+from augment.tasks.registry import produced_by
 
 __all__ = ["augmented_variants", "VARIANTS"]
 
 VARIANTS = ("als+attributes", "als+pseudo", "als+augmented")
 
-_CONTENT_TASKS = {"item_attributes", "user_profiles"}
+_CONTENT_TASKS = produced_by("item_features", "user_features")
+_INTERACTION_TASKS = produced_by("interactions")
 
 
 def augmented_variants(split: Split, records: Iterable[Mapping[str, Any]], seed: int = 0, *,
@@ -46,7 +48,7 @@ def augmented_variants(split: Split, records: Iterable[Mapping[str, Any]], seed:
     params = {"seed": seed, **(als or {}), "cold_items": "mapping"}
     subsets = {
         "als+attributes": [r for r in records if r.get("task") in _CONTENT_TASKS],
-        "als+pseudo": [r for r in records if r.get("task") == "pseudo_interactions"],
+        "als+pseudo": [r for r in records if r.get("task") in _INTERACTION_TASKS],
         "als+augmented": records,
     }
     models: dict[str, ALSRecommender] = {}

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from augment.data.dataset import Dataset
+from augment.data.vocab import Vocabulary
 from augment.errors import ConfigError
 from augment.features import with_item_features
 from augment.recommend import ALSRecommender
@@ -31,6 +32,13 @@ BASELINES = ("random", "popularity", "content_knn", "als", "als+content")
 class Scorer:
     """Base of the baselines: owns the training vocabularies; NaN for unknown ids."""
 
+    user_vocab: Vocabulary
+    item_vocab: Vocabulary
+
+    def is_trained(self) -> bool:
+        """True once :meth:`fit` has run."""
+        return hasattr(self, "item_vocab")
+
     def fit(self, dataset: Dataset) -> Scorer:
         self.user_vocab, self.item_vocab = dataset.user_vocab, dataset.item_vocab
         self._fit(dataset)
@@ -45,6 +53,8 @@ class Scorer:
     def score(self, user_ids: Iterable[object], item_ids: Iterable[object] | None = None
               ) -> np.ndarray:
         """Scores (users x items); NaN where a user or an item is unknown."""
+        if not self.is_trained():
+            raise ConfigError(f"{type(self).__name__} is not fitted; call fit(dataset) first")
         uidx = self.user_vocab.index(list(user_ids))
         iidx = (np.arange(len(self.item_vocab)) if item_ids is None
                 else self.item_vocab.index(list(item_ids)))

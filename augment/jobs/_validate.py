@@ -83,7 +83,8 @@ def _describe(schema: dict[str, Any], error: jsonschema.ValidationError) -> list
         for extra in sorted(set(error.instance) - known):
             hint = suggest(extra, known)
             msg = f"unknown key '{extra}'"
-            msg += f"; did you mean '{hint}'?" if hint else f"; known keys: {', '.join(sorted(known))}"
+            msg += (f"; did you mean '{hint}'?" if hint
+                    else f"; known keys: {', '.join(sorted(known))}")
             out.append((path + (extra,), msg))
         if out:
             return out
@@ -127,5 +128,6 @@ def validate_job_dict(data: dict[str, Any], text: str, file: str | None = None) 
         others = "; ".join(f"line {ln} key '{k}': {m}" for ln, k, m in problems[1:6])
         msg += f" (also: {others})"
     sep = " " if msg.endswith("?") else ". "
-    raise ConfigError(msg + sep + "Fix the job file and run again (schema: schemas/job.schema.json)",
+    raise ConfigError(msg + sep + "Fix the job file and run again "
+                      "(schema: schemas/job.schema.json)",
                       key=key or None, file=file, line=line or None)

@@ -14,33 +14,104 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from augment.data.feedback import FeedbackRule
+from augment.data.mapping import ColumnMapping
+from augment.engine.types import EngineConfig
 from augment.errors import ConfigError
 from augment.jobs._validate import validate_job_dict
+from augment.recommend import ALSConfig
+from augment.tuning import EnrichConfig
 
 __all__ = [
     "TASK_NAMES", "DataConfig", "SplitConfig", "GenerationParams", "TaskConfig", "TasksConfig",
-    "EngineSection", "EnrichConfig", "ALSConfig", "EvaluationConfig", "OutputConfig",
+    "EngineConfig", "EnrichConfig", "ALSConfig", "EvaluationConfig", "OutputConfig",
     "JobConfig", "load_job", "parse_job", "job_hash",
 ]
 
 TASK_NAMES = ("item_attributes", "user_profiles", "pseudo_interactions")
-"""The built-in tasks, in the order a pipeline runs them."""
+"""The job-file sections of the registered tasks (``augment.tasks.TASKS``), in run order."""
 
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Where the interactions and the catalog come from."""
+    """Where the interactions and the catalog come from, and how they are read.
+
+    Either ``source`` (MovieLens or a folder in augment's own layout) or
+    ``interactions`` (any table, read through ``columns`` and ``feedback``; see
+    ``augment.data.read_mapped``).
+    """
 
     source: str = "movielens-small"
-    """``"movielens-small"`` or a folder holding interactions + items (CSV or Parquet)."""
+    """``"movielens-small"`` or a folder holding interactions + items (CSV or Parquet);
+    ignored when ``interactions`` is set."""
     data_dir: str | None = None
     """Folder holding ``ml-latest-small/``; None = ``AUGMENT_DATA_DIR``, else download."""
+    interactions: str | dict[str, Any] | None = None
+    """The interactions table: a CSV/TSV/Parquet file or a folder of Parquet parts (path),
+    ``{query = "SELECT ..."}`` or ``{table = "events"}`` through ``url``, or
+    ``{duckdb = "SELECT ... FROM 'log/*.parquet'"}``."""
+    items: str | dict[str, Any] | None = None
+    """The items table, in the same forms (None = items without text)."""
+    url: str | None = None
+    """SQLAlchemy URL of the database of ``{query}`` / ``{table}`` sources (no password:
+    use ``url_env``)."""
+    url_env: str | None = None
+    """Name of an environment variable holding the URL (for URLs with a password)."""
+    columns: ColumnMapping = field(default_factory=ColumnMapping)
+    """Which column is the user, the item, the feedback, the timestamp; text and private
+    item columns."""
+    feedback: FeedbackRule = field(default_factory=FeedbackRule)
+    """How the feedback column becomes one weight per (user, item)."""
+    write_back: str | None = None
+    """SQL sources: also write the enriched interactions and features to this new table
+    (and ``<table>_item_features``, ``<table>_user_features``) of the same database."""
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> DataConfig:
+        """From a validated ``[data]`` table."""
+        raw = dict(raw)
+        if "columns" in raw:
+            raw["columns"] = ColumnMapping.from_dict(raw["columns"])
+        if "feedback" in raw:
+            raw["feedback"] = FeedbackRule.from_dict(raw["feedback"])
+        url = raw.get("url")
+        if url and _URL_PASSWORD.search(url):
+            raise ConfigError("the database URL holds a password; put the URL in an "
+                              "environment variable and name it in data.url_env",
+                              key="data.url")
+        cfg = cls(**raw)
+        cfg.columns.check()
+        cfg.feedback.check(has_feedback=cfg.columns.feedback is not None)
+        if cfg.write_back is not None and not cfg.is_sql():
+            raise ConfigError("write_back needs a SQL source (interactions = {query = ...} or "
+                              "{table = ...} with data.url); the enriched data is in the run "
+                              "folder as Parquet anyway", key="data.write_back")
+        return cfg
+
+    def is_sql(self) -> bool:
+        """True when the interactions come from a SQL query or table."""
+        return isinstance(self.interactions, dict) and bool(
+            {"query", "table"} & set(self.interactions))
+
+    def database_url(self) -> str | None:
+        """``url``, or the value of the ``url_env`` variable."""
+        if self.url_env:
+            value = os.environ.get(self.url_env)
+            if not value:
+                raise ConfigError(f"environment variable {self.url_env} is not set; export the "
+                                  "database URL in it", key="data.url_env")
+            return value
+        return self.url
+
+
+_URL_PASSWORD = re.compile(r"^[a-z0-9+]+://[^/@:]*:[^/@]+@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,8 +150,9 @@ class TaskConfig:
 
     enabled: bool = False
     """Run this task (True when its table is in the job file, unless it says otherwise)."""
-    provider: Literal["local", "openai", "anthropic", "fake"] = "local"
-    """Provider name for ``augment.providers.get_provider`` (OpenAI-compatible = "openai")."""
+    provider: Literal["local", "openai", "openai-compatible", "anthropic", "fake"] = "local"
+    """Provider name for ``augment.providers.get_provider`` (``"openai-compatible"`` needs
+    ``base_url``; ``"fake"`` answers plausible schema-valid data offline, for dry runs)."""
     model: str | None = None
     """Model name; None = the provider's default."""
     base_url: str | None = None
@@ -119,81 +191,6 @@ class TasksConfig:
 
 
 @dataclass(frozen=True)
-class EngineSection:
-    """Limits of the request engine (mirrors ``augment.engine.EngineConfig``)."""
-
-    concurrency: int = 8
-    """Requests in flight at once."""
-    requests_per_minute: float | None = None
-    """Cap on requests per minute (None = no cap)."""
-    tokens_per_minute: float | None = None
-    """Cap on tokens per minute (None = no cap)."""
-    max_cost_usd: float | None = None
-    """Hard budget for the whole run in US dollars (None = no budget)."""
-    max_retries: int = 5
-    """Retries of one call on transient errors."""
-    max_reasks: int = 2
-    """Re-asks after an invalid answer."""
-    timeout_s: float = 60.0
-    """Per-call timeout in seconds."""
-
-    def to_engine_config(self, *, progress: bool = True) -> Any:
-        """An ``augment.engine.EngineConfig`` with these limits."""
-        from augment.engine.types import EngineConfig
-
-        return EngineConfig(concurrency=self.concurrency,
-                            requests_per_minute=self.requests_per_minute,
-                            tokens_per_minute=self.tokens_per_minute,
-                            max_retries=self.max_retries, max_reasks=self.max_reasks,
-                            timeout_s=self.timeout_s, max_cost_usd=self.max_cost_usd,
-                            progress=progress)
-
-
-@dataclass(frozen=True)
-class EnrichConfig:
-    """How validated records are merged back into the data."""
-
-    weight: float | Literal["auto"] = "auto"
-    """Weight of a pseudo-interaction (a real one is 1.0), or "auto" = tuned on validation."""
-    denoise_quantile: float = 0.1
-    """Drop this lowest-plausibility share of pseudo-interactions (0 = keep all)."""
-    confidence: dict[str, float] = field(
-        default_factory=lambda: {"high": 1.0, "medium": 0.6, "low": 0.3})
-    """Multiplier of the pseudo-interaction weight per confidence label."""
-
-    def enrich_options(self, weight: float | None = None) -> dict[str, Any]:
-        """Keyword arguments of ``augment.enrich.enrich`` (``weight`` overrides "auto")."""
-        chosen = self.weight if weight is None else weight
-        if chosen == "auto":
-            raise ConfigError("enrich.weight is 'auto': tune it on the validation split and "
-                              "pass the chosen weight", key="enrich.weight")
-        return {"pseudo_weight": float(chosen), "confidence_weights": dict(self.confidence),
-                "denoise_quantile": self.denoise_quantile or None}
-
-
-@dataclass(frozen=True)
-class ALSConfig:
-    """Hyper-parameters of the implicit ALS model."""
-
-    factors: int = 64
-    """Latent factors."""
-    regularization: float = 50.0
-    """L2 regularisation."""
-    iterations: int = 15
-    """ALS sweeps."""
-    alpha: float = 10.0
-    """Confidence scaling of interaction weights."""
-    device: str = "auto"
-    """``"auto"`` (implicit's GPU ALS when CUDA is available, else the CPU), ``"cpu"`` or
-    ``"gpu"`` (an error without CUDA). Not part of the job hash: it changes how fast, not
-    what is fitted (up to floating-point rounding)."""
-
-    def params(self) -> dict[str, Any]:
-        """Keyword arguments of ``augment.recommend.ALSRecommender``."""
-        return dataclasses.asdict(self)
-
-
-@dataclass(frozen=True)
 class EvaluationConfig:
     """What is measured."""
 
@@ -221,16 +218,19 @@ class JobConfig:
     """Cold-start split."""
     tasks: TasksConfig = field(default_factory=TasksConfig)
     """Generation tasks."""
-    engine: EngineSection = field(default_factory=EngineSection)
-    """Engine limits."""
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    """Engine limits (``augment.engine.EngineConfig``)."""
     enrich: EnrichConfig = field(default_factory=EnrichConfig)
-    """Enrichment."""
+    """Enrichment (``augment.tuning.EnrichConfig``)."""
     als: ALSConfig = field(default_factory=ALSConfig)
-    """ALS hyper-parameters."""
+    """ALS hyper-parameters (``augment.recommend.ALSConfig``)."""
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     """Evaluation cut-offs."""
     output: OutputConfig = field(default_factory=OutputConfig)
     """Run folder."""
+    prices: str | dict[str, dict[str, dict[str, float]]] | None = None
+    """Prices for models the shipped table lacks: a JSON prices file, or provider -> model ->
+    rates (USD per 1M tokens), so any model can have a budget."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples as lists, None kept)."""
@@ -239,16 +239,23 @@ class JobConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, name: str | None = None) -> JobConfig:
         """Build from a *validated* job dict (as parsed from TOML), filling defaults."""
+        from augment.tasks.registry import TASKS
+
         tasks = {}
         defaults = TasksConfig()
+        multi = [n for n in TASK_NAMES if TASKS[n].multi_round]
         for task in TASK_NAMES:
             raw = dict(data.get("tasks", {}).get(task, {"enabled": False}))
             raw.setdefault("enabled", True)
             if raw.get("sample") == "all":
                 raw["sample"] = None
-            if task != "pseudo_interactions" and raw.get("rounds", 1) != 1:
-                raise ConfigError(f"tasks.{task}.rounds: only pseudo_interactions runs in "
+            if task not in multi and raw.get("rounds", 1) != 1:
+                raise ConfigError(f"tasks.{task}.rounds: only {' and '.join(multi)} runs in "
                                   "rounds; remove the key", key=f"tasks.{task}.rounds")
+            if (raw.get("enabled") and raw.get("provider") == "openai-compatible"
+                    and not raw.get("base_url")):
+                raise ConfigError("provider 'openai-compatible' needs base_url, e.g. "
+                                  '"http://localhost:8000/v1"', key=f"tasks.{task}.base_url")
             params = GenerationParams(**raw.pop("params", {}))
             tasks[task] = dataclasses.replace(getattr(defaults, task), params=params, **raw)
         enrich = dict(data.get("enrich", {}))
@@ -259,11 +266,12 @@ class JobConfig:
             evaluation["k"] = tuple(evaluation["k"])
         job_name = data.get("name", name or "job")
         output = OutputConfig(**{"dir": f"runs/{job_name}", **data.get("output", {})})
-        return cls(name=job_name, data=DataConfig(**data.get("data", {})),
+        return cls(name=job_name, data=DataConfig.from_dict(data.get("data", {})),
                    split=SplitConfig(**data.get("split", {})), tasks=TasksConfig(**tasks),
-                   engine=EngineSection(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
+                   engine=EngineConfig(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
                    als=ALSConfig(**data.get("als", {})),
-                   evaluation=EvaluationConfig(**evaluation), output=output)
+                   evaluation=EvaluationConfig(**evaluation), output=output,
+                   prices=data.get("prices"))
 
 
 def parse_job(text: str, *, file: str | None = None, name: str | None = None) -> JobConfig:
@@ -276,7 +284,12 @@ def parse_job(text: str, *, file: str | None = None, name: str | None = None) ->
         raise ConfigError(f"not valid TOML: {exc}. Fix the syntax and run again",
                           file=file, line=line) from exc
     validate_job_dict(data, text, file)
-    return JobConfig.from_dict(data, name=name)
+    try:
+        return JobConfig.from_dict(data, name=name)
+    except ConfigError as exc:
+        if exc.file is not None or file is None:
+            raise
+        raise ConfigError(str(exc), file=file) from exc  # name the job file too
 
 
 def load_job(path: str | Path) -> JobConfig:
@@ -289,28 +302,60 @@ def load_job(path: str | Path) -> JobConfig:
                           file=str(path)) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the job file: {exc}", file=str(path)) from exc
-    return parse_job(text, file=str(path), name=path.stem)
+    cfg = parse_job(text, file=str(path), name=path.stem)
+    if isinstance(cfg.prices, str) and not Path(cfg.prices).is_absolute():
+        cfg = dataclasses.replace(cfg, prices=str(path.parent / cfg.prices))
+    return cfg
 
 
 _HASH_EXCLUDED = {
-    ("name",), ("output",), ("data", "data_dir"),
+    ("name",), ("output",), ("data", "data_dir"), ("data", "write_back"), ("data", "url_env"),
     ("engine", "concurrency"), ("engine", "requests_per_minute"),
     ("engine", "tokens_per_minute"), ("engine", "max_cost_usd"), ("engine", "timeout_s"),
-    ("engine", "max_retries"), ("als", "device"),
+    ("engine", "max_retries"), ("engine", "backoff_initial_s"), ("engine", "backoff_max_s"),
+    ("engine", "progress"), ("engine", "max_failure_rate"), ("engine", "mode"),
+    ("engine", "wait"), ("engine", "poll_initial_s"), ("engine", "poll_max_s"),
+    ("als", "device"),
+    ("engine", "batch_max_requests"), ("engine", "truncation_max_tokens"), ("prices",),
 }
+
+
+_DATA_DEFAULTS: dict[str, Any] = {
+    "interactions": None, "items": None, "url": None,
+    "columns": json.loads(json.dumps(dataclasses.asdict(ColumnMapping()))),
+    "feedback": json.loads(json.dumps(dataclasses.asdict(FeedbackRule()))),
+}
+
+
+def _hash_denoise(enrich: dict[str, Any]) -> None:
+    """``enrich.denoise_quantile`` as hashed: equal to the hash of a job written before
+    ``"auto"`` existed exactly when the job means the same (before, a number under an
+    "auto" weight was ignored and the tuner chose; with a fixed weight it was applied)."""
+    q = enrich["denoise_quantile"]
+    if enrich["weight"] == "auto":
+        enrich["denoise_quantile"] = 0.1 if q == "auto" else {"fixed": q}
+    elif q == "auto":
+        enrich["denoise_quantile"] = None
 
 
 def job_hash(config: JobConfig) -> str:
     """A stable hash of what determines a run's records and metrics.
 
     Excluded (they change where or how fast, not what): the job name, the
-    output folder, the data folder and the engine's throughput limits, budget,
-    timeout and retries. Key order and the TOML layout never matter.
+    output folder, the data folder, the prices and the engine's throughput limits,
+    budget, timeout, retries, mode (online or batch) and its polling. Key order and
+    the TOML layout never matter.
     """
     data = config.to_dict()
+    for key, default in _DATA_DEFAULTS.items():  # [data] keys added later hash as before
+        if data["data"].get(key) == default:
+            data["data"].pop(key)
     for task in data["tasks"].values():  # keys added later hash as before at their default
         if task.get("rounds") == 1:
             task.pop("rounds")
+    if data["enrich"].get("use_flagged") is False:
+        data["enrich"].pop("use_flagged")
+    _hash_denoise(data["enrich"])
     for path in _HASH_EXCLUDED:
         node = data
         for key in path[:-1]:

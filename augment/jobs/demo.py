@@ -7,7 +7,7 @@ test keeps the two equal.
 from __future__ import annotations
 
 from augment.jobs.config import (
-    EngineSection,
+    EngineConfig,
     GenerationParams,
     JobConfig,
     OutputConfig,
@@ -29,5 +29,5 @@ def demo_job(output_dir: str = "runs/movielens-demo") -> JobConfig:
                                        n_candidates=10, params=params),
     )
     return JobConfig(name="movielens-demo", split=SplitConfig(kind="item-cold", seed=0),
-                     tasks=tasks, engine=EngineSection(concurrency=1),
+                     tasks=tasks, engine=EngineConfig(concurrency=1),
                      output=OutputConfig(dir=output_dir))

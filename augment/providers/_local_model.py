@@ -175,7 +175,8 @@ class LoadedModel:
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Held during each generation: a llama.cpp context is not thread-safe."""
     executor: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="augment-llama"))
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1,
+                                                   thread_name_prefix="augment-llama"))
     """One worker thread: queued requests wait here instead of blocking the default pool."""
 
 

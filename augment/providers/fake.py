@@ -5,6 +5,7 @@ Ships in the package so users can test their own tasks without a network or a ke
     fake = FakeProvider(fn=lambda req: {"genres": ["Drama"]})
     fake.enqueue('{"bad": 1}')            # queued answers are served first
     fake.enqueue(TransientProviderError("429", retry_after=0.01))
+    fake.enqueue(Completion('{"genres": ["Dr', truncated=True))   # served as is
     ...
     fake.history                          # every Request it received, in order
 """
@@ -17,13 +18,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from augment.errors import ConfigError
 from augment.providers.base import Completion, Request, Usage
 
 __all__ = ["FakeProvider", "Answer"]
 
-Answer = str | dict | list | Exception
-"""What a script gives: answer text, a JSON value (dumped to text), or an exception to raise."""
+Answer = str | dict | list | Exception | Completion
+"""What a script gives: answer text, a JSON value (dumped to text), an exception to raise, or
+a whole :class:`Completion` (e.g. ``truncated=True``) returned as is."""
 
 
 class FakeProvider:
@@ -32,17 +33,23 @@ class FakeProvider:
     Args:
         responses: answers served first, in order (same kinds as :meth:`enqueue`).
         fn: ``fn(request) -> str | dict | list`` answers once the queue is empty
-            (it may also raise a ProviderError).
+            (it may also raise a ProviderError). Without ``fn``, an empty queue is
+            answered with a plausible, schema-valid answer built from the request
+            (:func:`augment.testing.answers.plausible_answer`), so ``provider = "fake"``
+            in a job dry-runs it offline.
         model: the model name put into cache keys and records.
         latency: seconds to ``await`` before each answer (simulates a network).
         usage: usage reported for each answer; by default ~4 characters per token.
         name: provider name used in cache keys and price lookups.
+        seed: seed of the plausible default answers.
     """
 
     def __init__(self, responses: list[Answer] | None = None,
                  fn: Callable[[Request], Any] | None = None, model: str = "fake",
-                 latency: float = 0.0, usage: Usage | None = None, name: str = "fake") -> None:
+                 latency: float = 0.0, usage: Usage | None = None, name: str = "fake",
+                 seed: int = 0) -> None:
         self.name = name
+        self.seed = seed
         self.model = model
         self.latency = latency
         self.usage = usage
@@ -51,7 +58,7 @@ class FakeProvider:
         self._queue: deque[Answer] = deque(responses or [])
 
     def enqueue(self, answer: Answer) -> FakeProvider:
-        """Queue one answer (text, JSON value or exception to raise); returns self."""
+        """Queue one answer (text, JSON value, exception to raise or Completion); returns self."""
         self._queue.append(answer)
         return self
 
@@ -70,10 +77,14 @@ class FakeProvider:
         elif self.fn is not None:
             answer = self.fn(request)
         else:
-            raise ConfigError("FakeProvider has no queued answer and no fn: enqueue() more answers "
-                              "or pass fn=")
+            from augment.testing.answers import plausible_answer, request_text
+
+            answer = plausible_answer(request.schema, request_text(request.messages),
+                                      seed=self.seed)
         if isinstance(answer, BaseException):
             raise answer
+        if isinstance(answer, Completion):
+            return answer
         text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
         usage = self.usage or Usage(
             input_tokens=sum(len(m.get("content", "")) for m in request.messages) // 4 + 1,

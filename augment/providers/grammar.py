@@ -65,8 +65,9 @@ _MAX_UNIQUE_ENUM = 256
 _MAX_COUNTED_ITEMS = 8
 
 # JSON forbids raw control characters inside strings; the stock rule allows them.
-_STOCK_CHAR_RULE = 'char ::= [^"\\\\] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
-_JSON_CHAR_RULE = 'char ::= [^"\\\\\\x00-\\x1F\\x7F] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
+_HEX4 = '[0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F]'
+_STOCK_CHAR_RULE = 'char ::= [^"\\\\] | "\\\\" (["\\\\/bfnrt] | "u" ' + _HEX4 + ')'
+_JSON_CHAR_RULE = 'char ::= [^"\\\\\\x00-\\x1F\\x7F] | "\\\\" (["\\\\/bfnrt] | "u" ' + _HEX4 + ')'
 
 
 def grammar_schema(schema: dict[str, Any] | bool, *, max_string_length: int = 200,
@@ -305,7 +306,8 @@ def _unique_array_rules(name: str, elems: list[str], lo: int, hi: int) -> list[s
     else:
         for j in range(n):
             if j + 1 < n:
-                rules.append(f"{name}-from-{j} ::= {elems[j]} {name}-next-{j} | {name}-from-{j + 1}")
+                rules.append(f"{name}-from-{j} ::= {elems[j]} {name}-next-{j} "
+                             f"| {name}-from-{j + 1}")
                 rules.append(f'{name}-next-{j} ::= ("," space {name}-from-{j + 1})?')
             else:
                 rules.append(f"{name}-from-{j} ::= {elems[j]}")

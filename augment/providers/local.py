@@ -161,7 +161,8 @@ class LocalProvider:
         text = choice["message"].get("content") or ""
         usage = response.get("usage") or {}
         n_prompt = int(usage.get("prompt_tokens", 0))
-        if choice.get("finish_reason") == "length":
+        truncated = choice.get("finish_reason") == "length"
+        if truncated:
             log.warning("local: answer cut at max_tokens=%s; raise max_tokens or tighten the "
                         "schema's maxLength/maxItems", kwargs["max_tokens"])
         return Completion(
@@ -170,6 +171,7 @@ class LocalProvider:
                         output_tokens=int(usage.get("completion_tokens", 0)),
                         cached_tokens=_reused_prefix(before, after, n_prompt)),
             model=self.model,
+            truncated=truncated,
         )
 
     def _grammar(self, schema: dict[str, Any]) -> Any:

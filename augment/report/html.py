@@ -26,7 +26,8 @@ nav{font-size:13px;margin:8px 0 16px}nav a{margin-right:12px;color:#0969da;text-
 .sub{color:#59636e;font-size:13px;margin:0 0 8px}
 table{border-collapse:collapse;margin:8px 0 16px;font-size:13px;
  font-variant-numeric:tabular-nums}
-caption{caption-side:top;white-space:nowrap;text-align:left;font-weight:600;padding:4px 0;color:#3d444d}
+caption{caption-side:top;white-space:nowrap;text-align:left;font-weight:600;padding:4px 0;
+ color:#3d444d}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:right;vertical-align:top}
 th{background:#f0f3f6;max-width:72px}
 .scroll{overflow-x:auto;max-width:100%}td.first,th.first{text-align:left;font-weight:600}

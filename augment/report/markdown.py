@@ -1,7 +1,8 @@
 """Render report sections to Markdown (figures as files under ``plots/``).
 
 Model output can contain anything: table cells escape ``|``, ``<``, ``>``, ``&``
-and newlines; code blocks use a fence longer than any backtick run inside.
+and newlines; code blocks (JSON) write ``<``, ``>`` and ``&`` as JSON escapes and use a
+fence longer than any backtick run inside.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ def _cell(value: object) -> str:
 
 def _inline(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _json_safe(text: str) -> str:
+    """JSON text with ``<``, ``>`` and ``&`` as JSON escapes (same value, no raw markup:
+    a viewer that renders HTML inside Markdown finds no tag to run)."""
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def _fence(text: str) -> str:
@@ -52,6 +59,7 @@ def render_markdown(title: str, sections: list[Section], figure_paths: dict[str,
             elif isinstance(block, Code):
                 if block.label:
                     out += [f"*{_cell(block.label)}*", ""]
-                fence = _fence(block.text)
-                out += [fence + "json", block.text, fence, ""]
+                text = _json_safe(block.text)
+                fence = _fence(text)
+                out += [fence + "json", text, fence, ""]
     return "\n".join(out)

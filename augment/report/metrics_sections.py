@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from augment.report.blocks import Figure, NotRun, Section, Table, Text
+from augment.report.blocks import Block, Figure, NotRun, Section, Table, Text
 from augment.report.plots import grouped_bars
 
 __all__ = ["metrics_sections", "MODEL_ORDER", "GAIN_PAIRS", "headline_metric"]
@@ -87,8 +87,8 @@ def _gain(value: float | None, base: float | None) -> str:
 
 def _gains(metrics: dict[str, Any]) -> list:
     models = metrics.get("models", {})
-    primary = [headline_metric(metrics, "recall"), headline_metric(metrics, "ndcg")]
-    primary = [m for m in primary if m]
+    headlines = [headline_metric(metrics, "recall"), headline_metric(metrics, "ndcg")]
+    primary = [m for m in headlines if m]
     present = [(v, bases) for v, bases in GAIN_PAIRS if v in models]
     if not present or not primary:
         return [NotRun("augmented variants (als+attributes, als+pseudo, als+augmented): "
@@ -117,7 +117,7 @@ def metrics_sections(metrics: dict[str, Any] | None) -> list[Section]:
     info = [f"split: {metrics.get('split', '?')}", f"seed: {metrics.get('seed', '?')}",
             f"k: {', '.join(str(k) for k in metrics.get('k', []))}"]
     headline = headline_metric(metrics)
-    cold_warm = ([_cold_warm_figure(metrics, headline)] if headline
+    cold_warm: list[Block] = ([_cold_warm_figure(metrics, headline)] if headline
                  else [NotRun("cold vs warm chart: no recall@k metric")])
     return [Section("Metrics", [Text("; ".join(info)), *_tables(metrics)]),
             Section("Cold vs warm", cold_warm),

@@ -7,9 +7,10 @@ Uses matplotlib's Agg canvas directly (``Figure`` + ``FigureCanvasAgg``), never
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -25,7 +26,7 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _new(width: float, height: float) -> tuple[Figure, object]:
+def _new(width: float, height: float) -> tuple[Figure, Axes]:
     fig = Figure(figsize=(width, height))
     ax = fig.add_subplot()
     ax.spines[["top", "right"]].set_visible(False)
@@ -34,7 +35,7 @@ def _new(width: float, height: float) -> tuple[Figure, object]:
     return fig, ax
 
 
-def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float | None]], *,
+def grouped_bars(categories: Sequence[str], series: Mapping[str, Sequence[float | None]], *,
                  title: str, ylabel: str, value_labels: bool = True,
                  size: tuple[float, float] | None = None) -> bytes:
     """One group of bars per category, one bar per series (None/NaN drawn as missing)."""

@@ -16,7 +16,8 @@ from augment.jobs.rundir import RunDir
 from augment.report.blocks import Code, Figure, NotRun, Section, Table, Text
 from augment.report.plots import grouped_bars, stacked_bars
 
-__all__ = ["overview_section", "generation_sections", "diagnostics_section", "samples_section"]
+__all__ = ["overview_section", "generation_sections", "diagnostics_section", "samples_section",
+           "flagged_section"]
 
 SAMPLE_CHARS = 700
 
@@ -27,7 +28,13 @@ def overview_section(run: RunDir, manifest: dict[str, Any]) -> Section:
         return Section("Run", [NotRun("no manifest.json: this folder holds no started run")])
     blocks: list = []
     status = manifest.get("status", "unknown")
-    if status != "complete":
+    if status == "degraded":
+        message = (manifest.get("error") or {}).get("message", "")
+        blocks.append(Text(f"This run is DEGRADED: {message}. Its metrics use only the "
+                           "records that passed; see \"Validity and failures\" and rerun after "
+                           "fixing the cause (engine.max_failure_rate sets the limit).",
+                           kind="warning"))
+    elif status != "complete":
         error = manifest.get("error") or {}
         detail = f": {error.get('type')}: {error.get('message')}" if error else ""
         blocks.append(Text(f"This run did not finish (status: {status}{detail}). Numbers below "
@@ -81,15 +88,22 @@ def generation_sections(run: RunDir, manifest: dict[str, Any],
         valid_rows.append([task, n_ok, n_bad, rate])
     cost_blocks: list = [Table(["task", "calls", "cached", "input tokens", "output tokens",
                                 "cost (USD)", "stopped by budget"], cost_rows)]
+    money = manifest.get("money") or {}
+    if money:
+        cost_blocks.append(Table(["money (all runs of this folder)", "USD"], [
+            ["spent", money.get("spent_usd")], ["cost of kept records", money.get("kept_cost_usd")],
+            ["wasted (invalid answers, failed rows, calls in flight at a kill)",
+             money.get("wasted_usd")]]))
     if any(r[3] or r[4] for r in cost_rows):
         png = stacked_bars(tasks, {"input tokens": [r[3] for r in cost_rows],
                                    "output tokens": [r[4] for r in cost_rows]},
                            title="tokens per task", ylabel="tokens")
-        cost_blocks.append(Figure("tokens", png, "Stacked bars of input and output tokens per task"))
+        cost_blocks.append(Figure("tokens", png,
+                                  "Stacked bars of input and output tokens per task"))
     reasons = Counter((f.get("task", "?"), f.get("reason", "?")) for f in failures)
     valid_blocks: list = [Table(["task", "records", "failures", "validity rate"], valid_rows)]
     if reasons:
-        examples = {}
+        examples: dict[tuple[str, str], str] = {}
         for f in failures:
             examples.setdefault((f.get("task", "?"), f.get("reason", "?")), str(f.get("error", "")))
         valid_blocks.append(Table(["task", "reason", "count", "example error"],
@@ -126,7 +140,8 @@ def diagnostics_section(diagnostics: dict[str, Any] | None) -> Section:
         png = grouped_bars(["generated", "observed"], {"mean popularity percentile": [gen, obs]},
                            title="popularity: generated vs observed", ylabel="percentile",
                            size=(3.6, 2.6))
-        blocks.append(Figure("popularity", png, "Mean popularity percentile, generated vs observed"))
+        blocks.append(Figure("popularity", png,
+                             "Mean popularity percentile, generated vs observed"))
     else:
         blocks.append(NotRun("popularity of generated interactions"))
     return Section("Diagnostics", blocks)
@@ -160,3 +175,25 @@ def samples_section(records: dict[str, list[dict[str, Any]]], per_task: int = 3)
     if not blocks:
         blocks.append(NotRun("sample records: no task has produced records"))
     return Section("Sample records", blocks)
+
+
+def flagged_section(records: dict[str, list[dict[str, Any]]], limit: int = 50) -> Section:
+    """Records that screening flagged (possible obeyed injections, repeated text, removed
+    sensitive tags): kept, and left out of enrichment unless ``enrich.use_flagged``."""
+    rows = []
+    for task, recs in records.items():
+        for rec in recs:
+            flags = rec.get("flags") or []
+            if flags:
+                target = next((str(rec[k]) for k in ("item_id", "user_id") if k in rec), "")
+                text = (rec.get("output") or {}).get("summary", "")
+                rows.append([task, target, ", ".join(flags), _clip(str(text), 120)])
+    if not rows:
+        return Section("Flagged records", [Text("No record was flagged by screening.")])
+    blocks: list = [Text(f"{len(rows)} records were flagged by screening. They are kept in "
+                         "records/ with their flags and left out of enrichment unless "
+                         "enrich.use_flagged = true.", kind="warning"),
+                    Table(["task", "target", "flags", "summary"], rows[:limit],
+                          caption="flagged records" + (f" (first {limit})"
+                                                       if len(rows) > limit else ""))]
+    return Section("Flagged records", blocks)

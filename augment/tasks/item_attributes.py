@@ -4,11 +4,13 @@ One request per item, or several (``items_per_request`` = 5 or 10) to save the
 repeated instructions. A batch is answered as ``{"items": [{"item_id": ..., ...}]}``
 with ``item_id`` constrained to the batch. The batch's request schema keeps the
 per-item *shape* (types, required fields, enums) but not its bounds (lengths,
-counts, uniqueness: :func:`~augment.tasks.base.relax_schema`), so the engine
-accepts the batch as a whole; :func:`split_batch_records` then validates every entry on its own
+counts, uniqueness: :func:`~augment.tasks.schema_tools.relax_schema`), so the engine
+accepts the batch as a whole; :func:`split_batch_records` (the batch's
+``per_target`` reader, applied by the engine) then validates every entry on its own
 against the full per-item schema (carried in the record's ``item_schema``):
 valid entries become per-item records, the others per-item failures
-(``reason`` ``"validation"`` or ``"missing"``). One bad item does not sink its batch.
+(``reason`` ``"validation"`` or ``"missing"``). One bad item does not sink its batch,
+and the engine's result holds per-item rows only.
 """
 
 from __future__ import annotations
@@ -20,24 +22,20 @@ from typing import Any
 import pandas as pd
 
 from augment.data.dataset import Dataset
+from augment.data.genres import split_genres
 from augment.engine.types import WorkItem
 from augment.errors import ConfigError
-from augment.tasks.base import (
-    DATA_RULES,
-    data_block,
-    dedupe_strings,
-    describe_fields,
-    item_texts,
+from augment.tasks.base import JobContext, Task
+from augment.tasks.prompts import DATA_RULES, data_block, describe_fields, item_texts, make_item
+from augment.tasks.records import dedupe_strings, provenance, py_id, short_hash
+from augment.tasks.schema_tools import (
     load_task_schema,
-    make_item,
-    provenance,
-    py_id,
     relax_schema,
     schema_errors,
     schema_id,
-    short_hash,
     with_enum,
 )
+from augment.tasks.targets import item_targets
 
 __all__ = ["ItemAttributes", "item_attributes_schema", "dataset_genres", "split_batch_records",
            "attributes_frame"]
@@ -52,8 +50,7 @@ def dataset_genres(dataset: Dataset, column: str = "genres") -> list[str] | None
         return None
     values: set[str] = set()
     for v in dataset.items[column].dropna():
-        values.update(g.strip() for g in str(v).split("|") if g.strip())
-    values.discard("(no genres listed)")
+        values.update(split_genres(v))
     return sorted(values) or None
 
 
@@ -81,7 +78,7 @@ def _system(schema: Mapping[str, Any], batch: bool) -> str:
     )
 
 
-class ItemAttributes:
+class ItemAttributes(Task):
     """Build item-attribute requests and read their records back.
 
     - ``dataset``: the items to describe come from ``dataset.items``.
@@ -94,7 +91,17 @@ class ItemAttributes:
     """
 
     name = NAME
+    description = "item attributes"
     prompt_version = PROMPT_VERSION
+    produces = "item_features"
+
+    @classmethod
+    def for_job(cls, ctx: JobContext) -> ItemAttributes:
+        """Half the sample cold items, half popular warm ones
+        (:func:`~augment.tasks.targets.item_targets`)."""
+        tc = ctx.settings[NAME]
+        return cls(ctx.split.train, item_ids=item_targets(ctx.split, tc.sample, ctx.seed),
+                   items_per_request=tc.items_per_request, params=tc.params.as_request_params())
 
     def __init__(self, dataset: Dataset, *, item_ids: Iterable[Any] | None = None,
                  schema: str | Path | Mapping[str, Any] | None = None,
@@ -131,7 +138,8 @@ class ItemAttributes:
         return [self._batch(self.item_ids[s:s + n]) for s in range(0, len(self.item_ids), n)]
 
     def _single(self, item_id: Any) -> WorkItem:
-        user = "Describe this item.\n" + data_block({"item_id": str(item_id), **self._texts[item_id]})
+        user = "Describe this item.\n" + data_block({"item_id": str(item_id),
+                                                     **self._texts[item_id]})
         return make_item(key=f"{NAME}:{item_id}", system=_system(self.schema, False), user=user,
                          schema=self.schema, schema_name=NAME, prompt_version=PROMPT_VERSION,
                          check=None, params=self.params,
@@ -156,7 +164,8 @@ class ItemAttributes:
                                         for s, i in zip(str_ids, ids, strict=True)]}))
 
         def check(output: Any) -> list[str]:
-            seen = [e.get("item_id") for e in output.get("items", []) if isinstance(e, Mapping)]
+            seen: list[Any] = [e.get("item_id") for e in output.get("items", [])
+                               if isinstance(e, Mapping)]
             dup = sorted({s for s in seen if seen.count(s) > 1})
             return [f"items: item_id {d} appears more than once; give one entry per item"
                     for d in dup]
@@ -166,19 +175,21 @@ class ItemAttributes:
                          schema=request_schema, schema_name=f"{NAME}_batch",
                          prompt_version=PROMPT_VERSION, check=check, params=self.params,
                          meta={"task": NAME, "item_ids": ids, "schema_id": self.schema_id,
-                               "item_schema": self.schema})
+                               "item_schema": self.schema},
+                         per_target=lambda record: split_batch_records([record]))
 
     # -- records ----------------------------------------------------------------------------
     def to_frame(self, records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-        """Per-item attributes with provenance (batch records split; failed entries dropped)."""
-        return attributes_frame(split_batch_records(records)[0])
+        """Per-item attributes with provenance (the engine's per-item records)."""
+        return attributes_frame(records)
 
 
 def split_batch_records(records: Iterable[Mapping[str, Any]]
                         ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Split batch records into per-item records; invalid or missing entries become failures.
 
-    Non-batch records pass through unchanged. A per-item record keeps the batch's
+    Non-batch records pass through unchanged (so records already split, e.g. an
+    engine's, are returned as they are). A per-item record keeps the batch's
     provenance, gets ``key = "item_attributes:<item_id>"``, ``item_id``,
     ``batch_key`` and the entry (without ``item_id``) as ``output``.
     """
@@ -192,7 +203,8 @@ def split_batch_records(records: Iterable[Mapping[str, Any]]
         by_id: dict[str, Mapping[str, Any]] = {}
         for entry in rec["output"].get("items", []):
             by_id.setdefault(str(entry.get("item_id")), entry)
-        base = {k: v for k, v in rec.items() if k not in ("output", "item_ids", "item_schema", "key")}
+        base = {k: v for k, v in rec.items()
+                if k not in ("output", "item_ids", "item_schema", "key")}
         n = max(1, len(rec["item_ids"]))  # each entry carries its share of the batch's tokens
         base["usage"] = {k: v / n for k, v in (rec.get("usage") or {}).items()}
         base["batch_size"] = n
@@ -223,6 +235,9 @@ def attributes_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     for rec in records:
         if rec.get("task") != NAME:
             continue
+        if "item_ids" in rec:
+            raise ConfigError(f"record {rec.get('key')!r} is a whole batch; pass per-item "
+                              "records (an engine's result, or split_batch_records)")
         output = {k: dedupe_strings(v) for k, v in rec["output"].items()}  # repeated tags
         rows.append({"item_id": rec["item_id"], **output, **provenance(rec)})
     if not rows:

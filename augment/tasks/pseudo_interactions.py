@@ -34,7 +34,7 @@ never reach a prompt or a candidate generator.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,26 +44,35 @@ import pandas as pd
 from augment.data.dataset import Dataset
 from augment.engine.types import WorkItem
 from augment.errors import ConfigError
-from augment.tasks.base import (
-    DATA_RULES,
-    data_block,
-    item_texts,
-    load_task_schema,
-    make_item,
-    py_id,
-    schema_id,
-    with_enum,
-)
+from augment.tasks.base import JobContext, Task
+from augment.tasks.item_attributes import ItemAttributes, attributes_frame
+from augment.tasks.prompts import DATA_RULES, data_block, item_texts, make_item
+from augment.tasks.records import py_id
 from augment.tasks.retrieval import ItemCandidates, UserCandidates, item_text_matrix
+from augment.tasks.schema_tools import load_task_schema, schema_id, with_enum
+from augment.tasks.targets import pseudo_targets
+from augment.tasks.user_profiles import UserProfiles, profiles_frame
 from augment.tasks.votes import aggregate_votes
 
-__all__ = ["PseudoInteractions", "check_picks"]
+__all__ = ["PseudoInteractions", "check_picks", "pseudo_schemas"]
 
 NAME = "pseudo_interactions"
 PROMPT_VERSION = "pseudo_interactions/1"
 _ITEM_PATH = ["properties", "users", "items", "properties", "user_id"]
 _USER_PATHS = (["properties", "positives", "items", "properties", "item_id"],
                ["properties", "negatives", "items", "properties", "item_id"])
+
+
+def pseudo_schemas(n_candidates: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The shipped cold-item and cold-user schemas with pick lists of at most
+    ``n_candidates`` entries."""
+    item = load_task_schema("pseudo_interactions_cold_item")
+    user = load_task_schema("pseudo_interactions_cold_user")
+    for schema, lists in ((item, ("users",)), (user, ("positives", "negatives"))):
+        for name in lists:
+            prop = schema["properties"][name]
+            prop["maxItems"] = min(int(prop.get("maxItems", n_candidates)), n_candidates)
+    return item, user
 
 
 def check_picks(output: Mapping[str, Any], *, candidates: Iterable[str],
@@ -81,14 +90,16 @@ def check_picks(output: Mapping[str, Any], *, candidates: Iterable[str],
         ids = [str(e.get(id_field)) for e in output.get(name, []) if isinstance(e, Mapping)]
         picked[name] = set(ids)
         for i in sorted(set(ids) - cand):
-            errors.append(f"{name}: {id_field} {i} is not one of the candidates; choose only listed ids")
+            errors.append(f"{name}: {id_field} {i} is not one of the candidates; choose only "
+                          "listed ids")
         for i in sorted({i for i in ids if ids.count(i) > 1}):
             errors.append(f"{name}: {id_field} {i} appears more than once; list each id once")
         for i in sorted(set(ids) & hist):
             errors.append(f"{name}: {id_field} {i} is already in the user's history; leave it out")
     if len(lists) == 2:
         for i in sorted(picked[lists[0]] & picked[lists[1]]):
-            errors.append(f"{id_field} {i} is in both {lists[0]} and {lists[1]}; put it in one list")
+            errors.append(f"{id_field} {i} is in both {lists[0]} and {lists[1]}; put it in one "
+                          "list")
     return errors
 
 
@@ -117,7 +128,7 @@ class _Groups:
         return self._values[lo:hi].tolist(), weights
 
 
-class PseudoInteractions:
+class PseudoInteractions(Task):
     """Build pseudo-interaction requests for cold items and/or cold users.
 
     - ``train``: the split's train Dataset (training interactions only).
@@ -142,7 +153,31 @@ class PseudoInteractions:
     """
 
     name = NAME
+    description = "pseudo-interactions"
     prompt_version = PROMPT_VERSION
+    produces = "interactions"
+    multi_round = True
+
+    @classmethod
+    def for_job(cls, ctx: JobContext) -> PseudoInteractions:
+        """Cold items or cold users in seeded order
+        (:func:`~augment.tasks.targets.pseudo_targets`), described with the attributes
+        and profiles generated before; pick lists bounded by ``n_candidates``."""
+        tc = ctx.settings[NAME]
+        items, users = pseudo_targets(ctx.split, tc.sample, ctx.seed)
+        item_schema, user_schema = pseudo_schemas(tc.n_candidates)
+        attributes = ctx.records.get(ItemAttributes.name)
+        profiles = ctx.records.get(UserProfiles.name)
+        return cls(ctx.split.train, cold_items=items, cold_users=users,
+                   item_schema=item_schema, user_schema=user_schema,
+                   n_candidates=tc.n_candidates, n_repeats=tc.n_repeats, seed=ctx.seed,
+                   attributes=attributes_frame(attributes) if attributes else None,
+                   profiles=profiles_frame(profiles) if profiles else None,
+                   params=tc.params.as_request_params(), rounds=tc.rounds)
+
+    def later_round_items(self, items: Sequence[WorkItem]) -> list[WorkItem]:
+        """The cold-user requests: later rounds ask every cold user again."""
+        return [i for i in items if i.meta.get("direction") == "user"]
 
     def __init__(self, train: Dataset, *, cold_items: Iterable[Any] = (),
                  cold_users: Iterable[Any] = (), n_candidates: int = 30, n_repeats: int = 3,

@@ -3,7 +3,7 @@
 Built from the user's *training* history only: the most recent items first
 (title + known attributes, generated ones included when given), each marked
 liked or disliked by the sign of its weight, cut to a token budget
-(:data:`~augment.tasks.base.CHARS_PER_TOKEN` characters per token). The schema
+(:data:`~augment.tasks.prompts.CHARS_PER_TOKEN` characters per token). The schema
 asks about tastes in items, never about the person. A genre the model lists as
 both liked and disliked is not an error: :func:`profiles_frame` drops it from both.
 """
@@ -20,26 +20,26 @@ import pandas as pd
 from augment.data.dataset import Dataset
 from augment.engine.types import WorkItem
 from augment.errors import ConfigError
-from augment.tasks.base import (
+from augment.tasks.base import JobContext, Task
+from augment.tasks.item_attributes import NAME as ATTRIBUTES_NAME
+from augment.tasks.item_attributes import attributes_frame, dataset_genres
+from augment.tasks.prompts import (
     CHARS_PER_TOKEN,
     DATA_RULES,
     data_block,
-    dedupe_strings,
     describe_fields,
     item_texts,
-    load_task_schema,
     make_item,
-    provenance,
-    py_id,
-    schema_id,
-    short_hash,
-    with_enum,
 )
-from augment.tasks.item_attributes import dataset_genres
+from augment.tasks.records import dedupe_strings, provenance, py_id, short_hash
+from augment.tasks.schema_tools import load_task_schema, schema_id, with_enum
+from augment.tasks.targets import pseudo_targets, user_targets
 
 __all__ = ["UserProfiles", "user_profile_schema", "profiles_frame"]
 
 NAME = "user_profiles"
+PSEUDO_NAME = "pseudo_interactions"
+"""The task whose prompts show profiles: its targets decide whose profiles come first."""
 PROMPT_VERSION = "user_profiles/1"
 
 
@@ -54,7 +54,7 @@ def user_profile_schema(genres: Sequence[str] | None = None) -> dict[str, Any]:
                      id_suffix=f"genres={short_hash(values, 8)}")
 
 
-class UserProfiles:
+class UserProfiles(Task):
     """Build user-profile requests from training histories and read the records back.
 
     - ``train``: the split's train Dataset (training interactions only).
@@ -65,7 +65,24 @@ class UserProfiles:
     """
 
     name = NAME
+    description = "user profiles"
     prompt_version = PROMPT_VERSION
+    produces = "user_features"
+
+    @classmethod
+    def for_job(cls, ctx: JobContext) -> UserProfiles:
+        """Cold users, then the users pseudo-interaction prompts will show, then random
+        ones (:func:`~augment.tasks.targets.user_targets`); histories described with the
+        item attributes generated before."""
+        tc, pseudo = ctx.settings[NAME], ctx.settings.get(PSEUDO_NAME)
+        pseudo_items = (pseudo_targets(ctx.split, pseudo.sample, ctx.seed)[0]
+                        if pseudo is not None and pseudo.enabled else [])
+        users = user_targets(ctx.split, tc.sample, ctx.seed, pseudo_items=pseudo_items,
+                             n_candidates=pseudo.n_candidates if pseudo is not None else 20)
+        attributes = ctx.records.get(ATTRIBUTES_NAME)
+        return cls(ctx.split.train, user_ids=users,
+                   attributes=attributes_frame(attributes) if attributes else None,
+                   params=tc.params.as_request_params())
 
     def __init__(self, train: Dataset, *, user_ids: Iterable[Any] | None = None,
                  schema: str | Path | Mapping[str, Any] | None = None,
@@ -96,7 +113,8 @@ class UserProfiles:
             user_ids = pd.unique(inter["user_id"])
         self.user_ids = [py_id(u) for u in user_ids]
         order = ["timestamp"] if "timestamp" in inter.columns else []
-        hist = inter.sort_values(order, ascending=False, kind="stable") if order else inter.iloc[::-1]
+        hist = (inter.sort_values(order, ascending=False, kind="stable") if order
+                else inter.iloc[::-1])
         self._history = {u: g for u, g in hist.groupby("user_id", sort=False)}
 
     def history(self, user_id: Any) -> list[dict[str, Any]]:

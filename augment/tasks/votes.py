@@ -43,7 +43,8 @@ def _picks(record: Mapping[str, Any]) -> list[tuple[str, int, str]]:
     out = record["output"]
     if record.get("direction") == "item":
         return [(str(e["user_id"]), 1, e.get("confidence", "medium")) for e in out.get("users", [])]
-    return ([(str(e["item_id"]), 1, e.get("confidence", "medium")) for e in out.get("positives", [])]
+    return ([(str(e["item_id"]), 1, e.get("confidence", "medium"))
+             for e in out.get("positives", [])]
             + [(str(e["item_id"]), -1, e.get("confidence", "medium"))
                for e in out.get("negatives", [])])
 

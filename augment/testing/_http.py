@@ -2,7 +2,8 @@
 
 The server listens on 127.0.0.1 on an ephemeral port, in a background thread,
 one thread per connection. Each request gets the next scripted action (or
-``fn(request_json)`` when the queue is empty): an answer, or a :class:`Fault`.
+``fn(request_json)`` when the queue is empty): an answer, a :class:`Reply` (an answer
+with the usage to report, or cut at max_tokens), or a :class:`Fault`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["Fault", "LoopbackServer", "minimal_instance"]
+from augment.providers.base import Usage
+
+__all__ = ["Fault", "Reply", "LoopbackServer", "minimal_instance"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,21 @@ class Fault:
         return cls("truncated")
 
 
+@dataclass(frozen=True)
+class Reply:
+    """An answer with its wire details.
+
+    ``usage`` is what the server reports, in augment's terms (input tokens include the
+    cached ones); None estimates it from the text. ``cut_off`` answers as a model that hit
+    ``max_tokens``: OpenAI's ``finish_reason: "length"``, Anthropic's
+    ``stop_reason: "max_tokens"`` (give the partial text as ``answer``).
+    """
+
+    answer: Any
+    usage: Usage | None = None
+    cut_off: bool = False
+
+
 def minimal_instance(schema: dict[str, Any]) -> Any:
     """A small value valid for simple schemas (used as the default answer)."""
     if "const" in schema:
@@ -117,12 +135,16 @@ class LoopbackServer:
         responses: actions served first, in order: answers (str text or JSON value)
             or :class:`Fault` objects.
         fn: ``fn(request_json) -> answer | Fault`` once the queue is empty;
-            default: a minimal valid instance of the request's schema.
+            default: a plausible answer valid against the request's schema that passes
+            the built-in tasks' checks (:func:`augment.testing.answers.plausible_answer`,
+            deterministic by ``seed``).
         latency: seconds to wait before every answer.
         rate_limits: announced in ``x-ratelimit-*`` headers, e.g.
             ``{"limit_requests": 500, "remaining_requests": 499, "limit_tokens": 30000}``.
         fault_rate: share of requests answered with a random transient fault
             (429/500/503), drawn from ``random.Random(seed)``.
+        seed: seed of the faults and of the default answers.
+        port: port to listen on (0 = any free port; see :attr:`port`).
     """
 
     path = "/"
@@ -130,7 +152,9 @@ class LoopbackServer:
     def __init__(self, responses: list[Any] | None = None,
                  fn: Callable[[dict[str, Any]], Any] | None = None, *, latency: float = 0.0,
                  rate_limits: dict[str, float] | None = None, fault_rate: float = 0.0,
-                 seed: int = 0) -> None:
+                 seed: int = 0, port: int = 0) -> None:
+        self.seed = seed
+        self._port = port
         self._script = _Script(deque(responses or []), fn)
         self.latency = latency
         self.rate_limits = dict(rate_limits or {})
@@ -160,15 +184,23 @@ class LoopbackServer:
                                          Fault.server_error(503)])
         if self._script.fn is not None:
             return self._script.fn(body)
-        return minimal_instance(self.schema_of(body))
+        return self.default_answer(body)
+
+    def default_answer(self, body: dict[str, Any]) -> Any:
+        """The answer when nothing is scripted: plausible, schema-valid, check-passing."""
+        from augment.testing.answers import plausible_answer, request_text
+
+        return plausible_answer(self.schema_of(body), request_text(body.get("messages") or []),
+                                seed=self.seed)
 
     # to override ---------------------------------------------------------------------------
     def schema_of(self, body: dict[str, Any]) -> dict[str, Any]:
         """The JSON Schema the request asks for."""
         raise NotImplementedError
 
-    def render(self, body: dict[str, Any], answer: Any) -> dict[str, Any]:
-        """The success body for ``answer``."""
+    def render(self, body: dict[str, Any], answer: Any, *, usage: Usage | None = None,
+               cut_off: bool = False) -> dict[str, Any]:
+        """The success body for ``answer`` (``usage`` and ``cut_off`` as in :class:`Reply`)."""
         raise NotImplementedError
 
     def render_error(self, fault: Fault) -> dict[str, Any]:
@@ -178,6 +210,10 @@ class LoopbackServer:
     def extra_headers(self) -> dict[str, str]:
         """Headers added to every success response."""
         return {}
+
+    def route(self, h: BaseHTTPRequestHandler, raw: bytes) -> bool:
+        """Serve another endpoint (e.g. the batch APIs); True when this request was served."""
+        return False
 
     # lifecycle -----------------------------------------------------------------------------
     @property
@@ -203,7 +239,10 @@ class LoopbackServer:
             def do_POST(self) -> None:  # noqa: N802 - http.server API
                 server._handle(self)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            def do_GET(self) -> None:  # noqa: N802 - http.server API
+                server._handle(self)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
                                         kwargs={"poll_interval": 0.05})
@@ -227,6 +266,8 @@ class LoopbackServer:
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("content-length") or 0)
         raw = h.rfile.read(length) if length else b""
+        if self.route(h, raw):
+            return
         try:
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError:
@@ -254,7 +295,8 @@ class LoopbackServer:
                     h.connection.shutdown(socket.SHUT_RDWR)
                 return
             if action.kind == "truncated":
-                data = json.dumps(self.render(body, minimal_instance(self.schema_of(body)))).encode()
+                answer = minimal_instance(self.schema_of(body))
+                data = json.dumps(self.render(body, answer)).encode()
                 h.send_response(200)
                 h.send_header("content-type", "application/json")
                 h.send_header("content-length", str(len(data)))
@@ -268,12 +310,14 @@ class LoopbackServer:
             if action.kind == "slow":
                 time.sleep(action.delay)
                 answer = action.answer if action.answer is not None else self._next_action(body)
-                if isinstance(answer, Fault):  # keep it simple: a slow fault then answers minimally
-                    answer = minimal_instance(self.schema_of(body))
-                self._send(h, 200, self.render(body, answer), self.extra_headers())
-                return
-            raise ValueError(f"unknown fault kind {action.kind!r}")
-        self._send(h, 200, self.render(body, action), self.extra_headers())
+                if isinstance(answer, Fault):  # keep it simple: a slow fault then answers
+                    answer = self.default_answer(body)
+                action = answer
+            else:
+                raise ValueError(f"unknown fault kind {action.kind!r}")
+        reply = action if isinstance(action, Reply) else Reply(action)
+        self._send(h, 200, self.render(body, reply.answer, usage=reply.usage,
+                                       cut_off=reply.cut_off), self.extra_headers())
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, status: int, payload: dict[str, Any],

@@ -17,9 +17,10 @@ import json
 import time
 from typing import Any
 
-from augment.testing._http import Fault, LoopbackServer
+from augment.providers.base import Usage
+from augment.testing._http import Fault, LoopbackServer, Reply
 
-__all__ = ["OpenAIServer", "AnthropicServer", "Fault"]
+__all__ = ["OpenAIServer", "AnthropicServer", "Fault", "Reply"]
 
 _ids = itertools.count(1)
 
@@ -46,18 +47,20 @@ class OpenAIServer(LoopbackServer):
         rf = body.get("response_format") or {}
         return (rf.get("json_schema") or {}).get("schema") or {"type": "object"}
 
-    def render(self, body: dict[str, Any], answer: Any) -> dict[str, Any]:
+    def render(self, body: dict[str, Any], answer: Any, *, usage: Usage | None = None,
+               cut_off: bool = False) -> dict[str, Any]:
         text = _text(answer)
-        n_in = _approx_tokens(body)
-        n_out = len(text) // 4 + 1
+        usage = usage or Usage(_approx_tokens(body), len(text) // 4 + 1)
+        n_in, n_out = usage.input_tokens, usage.output_tokens
         return {
             "id": f"chatcmpl-{next(_ids)}", "object": "chat.completion",
             "created": int(time.time()), "model": body.get("model", "unknown"),
-            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+            "choices": [{"index": 0, "finish_reason": "length" if cut_off else "stop",
+                         "logprobs": None,
                          "message": {"role": "assistant", "content": text, "refusal": None}}],
             "usage": {"prompt_tokens": n_in, "completion_tokens": n_out,
                       "total_tokens": n_in + n_out,
-                      "prompt_tokens_details": {"cached_tokens": 0}},
+                      "prompt_tokens_details": {"cached_tokens": usage.cached_tokens}},
         }
 
     def extra_headers(self) -> dict[str, str]:
@@ -86,7 +89,8 @@ class AnthropicServer(LoopbackServer):
         tools = body.get("tools") or [{}]
         return tools[0].get("input_schema") or {"type": "object"}
 
-    def render(self, body: dict[str, Any], answer: Any) -> dict[str, Any]:
+    def render(self, body: dict[str, Any], answer: Any, *, usage: Usage | None = None,
+               cut_off: bool = False) -> dict[str, Any]:
         value = answer
         if isinstance(answer, str):
             try:
@@ -94,19 +98,23 @@ class AnthropicServer(LoopbackServer):
             except json.JSONDecodeError:
                 value = None
         choice = body.get("tool_choice") or {}
-        if isinstance(value, dict) and choice.get("type") == "tool":
+        if isinstance(value, dict) and choice.get("type") == "tool" and not cut_off:
             content = [{"type": "tool_use", "id": f"toolu_{next(_ids)}", "name": choice["name"],
                         "input": value}]
             stop = "tool_use"
         else:
             content = [{"type": "text", "text": _text(answer)}]
-            stop = "end_turn"
+            stop = "max_tokens" if cut_off else "end_turn"
+        usage = usage or Usage(_approx_tokens(body), len(_text(answer)) // 4 + 1)
         return {
             "id": f"msg_{next(_ids)}", "type": "message", "role": "assistant",
             "model": body.get("model", "unknown"), "content": content, "stop_reason": stop,
             "stop_sequence": None,
-            "usage": {"input_tokens": _approx_tokens(body), "output_tokens": len(_text(answer)) // 4 + 1,
-                      "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0},
+            # Anthropic's input_tokens exclude the tokens read from the prompt cache
+            "usage": {"input_tokens": usage.input_tokens - usage.cached_tokens,
+                      "output_tokens": usage.output_tokens,
+                      "cache_read_input_tokens": usage.cached_tokens,
+                      "cache_creation_input_tokens": 0},
         }
 
     def render_error(self, fault: Fault) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from augment.jobs._files import write_records_parquet
+from augment.files import write_records_parquet
 
 GOOD = {"genres": ["Drama"], "tags": ["family"], "summary": "A family drama."}
 

@@ -15,7 +15,8 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def make_items(n: int, schema: dict[str, Any] | None = None, check=None, **params: Any) -> list[WorkItem]:
+def make_items(n: int, schema: dict[str, Any] | None = None, check=None, **params: Any
+               ) -> list[WorkItem]:
     """Items ``k0..k{n-1}`` whose right answer is ``{"n": i}``."""
     return [WorkItem(f"k{i}", Request(({"role": "system", "content": "Answer in JSON."},
                                         {"role": "user", "content": f"number {i}"}),

@@ -40,7 +40,8 @@ def test_transient_errors_are_retried(fast):
 
 
 def test_retries_are_bounded(fast):
-    fake = FakeProvider(fn=lambda r: (_ for _ in ()).throw(TransientProviderError("503", status=503)))
+    fake = FakeProvider(fn=lambda r: (_ for _ in ()).throw(
+        TransientProviderError("503", status=503)))
     result = Engine(fake, fast).run(make_items(1))
     assert result.records == []
     assert result.failures[0]["reason"] == "provider"
@@ -219,7 +220,8 @@ def test_estimate_before_any_call(tmp_path):
 
 def test_price_table_lookup():
     table = PriceTable.load()
-    assert table.find("openai", "gpt-4o-mini-2024-07-18").input == table.find("openai", "gpt-4o-mini").input
+    assert (table.find("openai", "gpt-4o-mini-2024-07-18").input
+            == table.find("openai", "gpt-4o-mini").input)
     assert table.find("local", "anything").output == 0
     assert table.find("openai", "no-such-model") is None
 

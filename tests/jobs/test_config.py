@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from augment.engine import EngineConfig
 from augment.errors import ConfigError
 from augment.jobs import (
-    EngineSection,
     JobConfig,
     demo_job,
     job_hash,
@@ -117,7 +117,7 @@ def test_defaults_filled_in():
     assert cfg.enrich.weight == "auto"
     assert cfg.evaluation.k == (10, 20)
     assert cfg.tasks.enabled() == []
-    assert cfg.engine == EngineSection()
+    assert cfg.engine == EngineConfig()
 
 
 def test_present_task_is_enabled_and_sample_all():
@@ -173,10 +173,14 @@ def test_hash_is_pinned():
     assert job_hash(JobConfig()) == "e1933566a03e1b42"
 
 
-def test_engine_section_to_engine_config():
-    cfg = parse_job("[engine]\nconcurrency = 3\nmax_cost_usd = 1.5\n")
-    ec = cfg.engine.to_engine_config(progress=False)
-    assert (ec.concurrency, ec.max_cost_usd, ec.progress) == (3, 1.5, False)
+def test_sections_parse_into_their_components_configs():
+    from augment.engine import EngineConfig
+    from augment.recommend import ALSConfig
+    from augment.tuning import EnrichConfig
+
+    cfg = parse_job("[engine]\nconcurrency = 3\nmax_cost_usd = 1.5\n[als]\nfactors = 8\n")
+    assert cfg.engine == EngineConfig(concurrency=3, max_cost_usd=1.5)
+    assert cfg.als == ALSConfig(factors=8) and cfg.enrich == EnrichConfig()
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
@@ -212,10 +216,27 @@ def test_defaults_match_the_library():
     assert JobConfig().enrich.confidence == DEFAULT_CONFIDENCE_WEIGHTS
 
 
-def test_enrich_options():
-    cfg = parse_job("[enrich]\nweight = 0.4\ndenoise_quantile = 0\n")
-    assert cfg.enrich.enrich_options() == {"pseudo_weight": 0.4, "denoise_quantile": None,
-                                           "confidence_weights": JobConfig().enrich.confidence}
-    with pytest.raises(ConfigError):
-        JobConfig().enrich.enrich_options()
-    assert JobConfig().enrich.enrich_options(0.2)["pseudo_weight"] == 0.2
+def test_denoise_quantile_auto_is_a_value_of_its_own_and_old_hashes_hold():
+    assert JobConfig().enrich.denoise_quantile == "auto"
+    auto = parse_job("[enrich]\nweight = \"auto\"\n")
+    fixed = parse_job("[enrich]\nweight = \"auto\"\ndenoise_quantile = 0.1\n")
+    assert fixed.enrich.denoise_quantile == 0.1
+    # before "auto" existed, 0.1 was the default and was ignored under an "auto" weight:
+    # the default keeps its hash, a fixed quantile (now honoured) gets a new one
+    assert job_hash(auto) == job_hash(JobConfig()) != job_hash(fixed)
+    w = parse_job("[enrich]\nweight = 0.4\ndenoise_quantile = 0.2\n")
+    assert job_hash(w) != job_hash(parse_job("[enrich]\nweight = 0.4\n"))
+    with pytest.raises(ConfigError, match="denoise_quantile"):
+        parse_job("[enrich]\ndenoise_quantile = \"sometimes\"\n")
+
+
+
+
+def test_job_sections_are_the_registered_tasks():
+    from augment.jobs.config import TASK_NAMES
+    from augment.tasks import TASKS
+
+    assert tuple(TASKS) == TASK_NAMES
+    from augment.jobs import TasksConfig
+
+    assert [f.name for f in dataclasses.fields(TasksConfig)] == list(TASKS)

@@ -9,8 +9,8 @@ import pytest
 
 from augment.engine.types import RunResult
 from augment.errors import ConfigError
+from augment.files import atomic_write, read_records_parquet, write_records_parquet
 from augment.jobs import RunDir, atomic_write_bytes, job_hash, parse_job
-from augment.jobs._files import atomic_write, read_records_parquet, write_records_parquet
 from augment.providers.base import Usage
 
 

@@ -41,8 +41,10 @@ def test_run_folder_is_complete(finished):
     n_cold = manifest["counts"]["cold_items"]
     assert n_cold == 80  # 20% of 400 items
     assert manifest["tasks"]["pseudo_interactions"]["records"] == 2 * n_cold  # 2 orders each
-    assert manifest["enrichment"] == {"weight": 0.5, "denoise_quantile": 0.1, "attributes": True,
-                                      "chosen_by": "job", "reason": "", "table": []}
+    assert manifest["enrichment"] == {"weight": 0.5, "denoise_quantile": None, "attributes": True,
+                                      "chosen_by": "job", "reason": "", "table": [],
+                                      "confidence_weights": {"high": 1.0, "medium": 0.6,
+                                                             "low": 0.3}}
 
 
 def test_targets_cover_cold_and_warm_items(finished, data_folder):
@@ -203,8 +205,8 @@ def test_bad_data_source_is_a_config_error_and_leaves_no_folder(tmp_path):
 
 
 def test_pick_lists_are_bounded_by_the_candidates_shown():
-    from augment.pipeline._plan import pseudo_schemas
     from augment.schemas import validate
+    from augment.tasks.pseudo_interactions import pseudo_schemas
 
     item, user = pseudo_schemas(3)
     assert item["properties"]["users"]["maxItems"] == 3
@@ -243,3 +245,15 @@ def test_user_cold_rounds_run_resume_and_estimate(tmp_path, fake_factory, make_j
     p2 = next(e for e in two if e.task == "pseudo_interactions")
     assert p1.n_requests == 12 and p2.n_requests == 24
     assert p2.input_tokens == 2 * p1.input_tokens
+
+
+def test_the_pipeline_never_names_a_task():
+    from pathlib import Path
+
+    import augment.pipeline
+    from augment.tasks import TASKS
+
+    folder = Path(augment.pipeline.__file__).parent
+    for path in folder.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not [n for n in TASKS if n in text], path.name

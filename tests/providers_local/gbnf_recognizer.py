@@ -66,7 +66,8 @@ def _tokens(body: str) -> list[tuple[str, object]]:
         elif c == "{":
             j = body.index("}", i)
             lo, _, hi = body[i + 1:j].partition(",")
-            out.append(("rep", (int(lo or 0), int(hi) if hi else (None if "," in body[i:j] else int(lo)))))
+            upper = int(hi) if hi else (None if "," in body[i:j] else int(lo))
+            out.append(("rep", (int(lo or 0), upper)))
             i = j + 1
         elif c in "()|?*+":
             out.append((c, None))

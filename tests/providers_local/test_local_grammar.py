@@ -10,7 +10,7 @@ import pytest
 from augment.errors import SchemaError
 from augment.providers.grammar import grammar_schema, schema_to_gbnf
 from augment.schemas import load_schema, validate
-from augment.tasks.base import with_enum
+from augment.tasks.schema_tools import with_enum
 from tests.providers_local.conftest import needs_llama
 from tests.providers_local.gbnf_recognizer import Grammar
 

@@ -1,4 +1,5 @@
-"""The real SmolLM2-135M through llama.cpp: grammar-constrained answers validate (marker local_model)."""
+"""The real SmolLM2-135M through llama.cpp: grammar-constrained answers validate (marker
+local_model)."""
 
 from __future__ import annotations
 
@@ -103,8 +104,8 @@ def test_context_overflow_is_a_permanent_error_with_a_fix(smollm2_provider):
 
 def test_object_picks_never_repeat_an_id(smollm2_provider):
     from augment.schemas import load_schema, validate
-    from augment.tasks.base import with_enum
     from augment.tasks.pseudo_interactions import check_picks
+    from augment.tasks.schema_tools import with_enum
 
     candidates = [str(u) for u in (208, 449, 375, 96, 275, 178, 294, 595, 453, 141)]
     schema = with_enum(load_schema("pseudo_interactions_cold_item"),

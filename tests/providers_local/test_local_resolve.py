@@ -1,4 +1,5 @@
-"""Model resolution, download into the cache (loopback server) and install hints: no model needed."""
+"""Model resolution, download into the cache (loopback server) and install hints: no model
+needed."""
 
 from __future__ import annotations
 

@@ -24,7 +24,8 @@ WORDS = {"Action": "chase explosion", "Comedy": "laugh wedding", "Drama": "famil
 
 
 def make_synthetic(n_users: int = 200, n_items: int = 300, per_user: int = 20,
-                   genre_noise: float = 0.4, seed: int = 0) -> tuple[Dataset, np.ndarray, np.ndarray]:
+                   genre_noise: float = 0.4, seed: int = 0
+                   ) -> tuple[Dataset, np.ndarray, np.ndarray]:
     """Users prefer one cluster; 85% of their items come from it. Item genres name the
     cluster only with probability ``1 - genre_noise`` (else a random genre), so text is
     a weak signal and the interactions are the strong one."""

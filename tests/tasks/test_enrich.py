@@ -89,7 +89,8 @@ def test_enrich_returns_a_new_dataset_and_leaves_the_input_alone(synthetic):
     ucol = out.feature_names["user"]
     uf = out.user_features.toarray()
     u1 = out.user_vocab.index([1])[0]
-    assert uf[u1, ucol.index("profile_genre:Drama")] > 0 > uf[u1, ucol.index("profile_genre:Horror")]
+    assert (uf[u1, ucol.index("profile_genre:Drama")] > 0
+            > uf[u1, ucol.index("profile_genre:Horror")])
     assert out.user_features.shape[0] == out.n_users
 
 
@@ -164,7 +165,8 @@ def test_augmented_variants_fit_on_train_only(item_split, run_items, truth_answe
         set(item_split.train.item_vocab.index(picked)))
     assert set(item_split.train.item_vocab.index(cold)) <= set(
         models["als+attributes"].mapped_items)
-    assert len(item_split.train.interactions) == len(item_split.train.interactions.drop_duplicates())
+    train = item_split.train.interactions
+    assert len(train) == len(train.drop_duplicates())
 
 
 def test_attributes_with_nothing_to_count_add_no_empty_blocks(synthetic):

@@ -1,4 +1,5 @@
-"""Pseudo-interactions: ids constrained and re-checked, orders shuffled, votes aggregated, no leak."""
+"""Pseudo-interactions: ids constrained and re-checked, orders shuffled, votes aggregated, no
+leak."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 from augment.providers.fake import FakeProvider
 from augment.tasks import PseudoInteractions, UserProfiles, aggregate_votes, check_picks
-from augment.tasks.base import schema_errors
+from augment.tasks.schema_tools import schema_errors
 
 
 def _cold_item_task(item_split, **kw):

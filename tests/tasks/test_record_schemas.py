@@ -10,7 +10,7 @@ import pytest
 
 from augment.schemas import SCHEMA_DIR, validate
 from augment.tasks import item_attributes_schema, user_profile_schema
-from augment.tasks.base import load_task_schema
+from augment.tasks.schema_tools import load_task_schema
 
 OURS = ("item_attributes", "user_profile", "pseudo_interactions_cold_item",
         "pseudo_interactions_cold_user")

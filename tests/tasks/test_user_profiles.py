@@ -7,7 +7,7 @@ import pytest
 
 from augment.data import Dataset
 from augment.tasks import UserProfiles
-from augment.tasks.base import CHARS_PER_TOKEN
+from augment.tasks.prompts import CHARS_PER_TOKEN
 
 
 @pytest.fixture

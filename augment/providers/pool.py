@@ -1,23 +1,32 @@
-"""Providers of a job's tasks: built once per (provider, model, base_url), or injected."""
+"""The provider pool: each distinct (provider, model, base_url) built once, or injected."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from augment.errors import ConfigError, MissingKeyError
-from augment.jobs.config import TaskConfig
 from augment.providers.base import Completion, Provider, Request
 from augment.providers.registry import PROVIDERS, get_provider
 
-__all__ = ["ProviderFactory", "ProviderPool", "NamedProvider", "default_model"]
+__all__ = ["ProviderFactory", "ProviderPool", "NamedProvider", "default_model",
+           "ProviderSettings", "provider_for_estimate"]
 
-ProviderFactory = Callable[[TaskConfig], Provider]
+
+class ProviderSettings(Protocol):
+    """Which provider a task asks for (``augment.jobs.TaskConfig`` has these fields)."""
+
+    provider: str
+    model: str | None
+    base_url: str | None
+
+
+ProviderFactory = Callable[[Any], Provider]
 """``provider_factory(task_cfg) -> Provider``: how a job gets its providers (tests inject fakes)."""
 
 
-def _build(tc: TaskConfig) -> Provider:
+def _build(tc: ProviderSettings) -> Provider:
     kwargs: dict[str, Any] = {}
     if tc.base_url:
         kwargs["base_url"] = tc.base_url
@@ -31,7 +40,7 @@ class ProviderPool:
         self.factory = factory or _build
         self._built: dict[tuple[str, str | None, str | None], Provider] = {}
 
-    def get(self, tc: TaskConfig) -> Provider:
+    def get(self, tc: ProviderSettings) -> Provider:
         """The provider of task config ``tc``."""
         key = (tc.provider, tc.model, tc.base_url)
         if key not in self._built:
@@ -67,7 +76,7 @@ class NamedProvider:
         raise ConfigError(f"provider {self.name}/{self.model} is only a stand-in for estimates")
 
 
-def provider_for_estimate(pool: ProviderPool, tc: TaskConfig) -> Provider:
+def provider_for_estimate(pool: ProviderPool, tc: ProviderSettings) -> Provider:
     """The task's provider, or a :class:`NamedProvider` when it cannot be built here."""
     try:
         return pool.get(tc)

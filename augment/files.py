@@ -39,7 +39,7 @@ _FILE_MODE = _file_mode()
 """Mode of written files: what ``open()`` would give (mkstemp alone gives 0600)."""
 
 
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
     """Call ``write(file)`` on a temporary file, fsync it, then move it to ``path``.
 
     On any error the temporary file is removed and ``path`` is left untouched.

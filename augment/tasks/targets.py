@@ -1,4 +1,4 @@
-"""Which targets each task generates for, and the task objects that build the requests.
+"""Which targets each task generates for in a job.
 
 Targets are sampled from the split's *training* data, seeded by the split's seed,
 so the same job always asks the same questions (which is what lets a rerun resume
@@ -23,23 +23,22 @@ from the engine store):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from augment.jobs.config import JobConfig, TaskConfig
-from augment.splits import Split
-from augment.tasks import ItemAttributes, PseudoInteractions, UserProfiles
-from augment.tasks.base import load_task_schema, py_id
+from augment.tasks.records import py_id
 from augment.tasks.retrieval import UserCandidates, item_text_matrix
 
-__all__ = ["item_targets", "user_targets", "pseudo_targets", "build_task", "seeded_order",
-           "pseudo_schemas"]
+if TYPE_CHECKING:  # pragma: no cover
+    from augment.splits import Split
+
+__all__ = ["item_targets", "user_targets", "pseudo_targets", "seeded_order"]
 
 
-def seeded_order(ids: Sequence[Any], seed: int, stream: int) -> list[Any]:
+def seeded_order(ids: Iterable[Any], seed: int, stream: int) -> list[Any]:
     """``ids`` sorted, then permuted by ``(seed, stream)``: stable whatever the input order."""
     ordered = sorted(py_id(i) for i in ids)
     perm = np.random.default_rng([seed, stream]).permutation(len(ordered))
@@ -90,44 +89,3 @@ def user_targets(split: Split, sample: int | None, seed: int, *,
     active_set = set(active)
     order = [u for u in order if u in active_set]
     return order if sample is None else order[:sample]
-
-
-def pseudo_schemas(n_candidates: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The shipped cold-item and cold-user schemas with pick lists of at most
-    ``n_candidates`` entries."""
-    item = load_task_schema("pseudo_interactions_cold_item")
-    user = load_task_schema("pseudo_interactions_cold_user")
-    for schema, lists in ((item, ("users",)), (user, ("positives", "negatives"))):
-        for name in lists:
-            prop = schema["properties"][name]
-            prop["maxItems"] = min(int(prop.get("maxItems", n_candidates)), n_candidates)
-    return item, user
-
-
-def build_task(name: str, cfg: JobConfig, split: Split, *,
-               attributes: pd.DataFrame | None = None,
-               profiles: pd.DataFrame | None = None) -> Any:
-    """The task object of ``name`` for this job and split (``attributes`` / ``profiles``:
-    frames of earlier tasks, used to describe items and users in later prompts)."""
-    tc: TaskConfig = getattr(cfg.tasks, name)
-    seed = cfg.split.seed
-    params = tc.params.as_request_params()
-    if name == "item_attributes":
-        return ItemAttributes(split.train, item_ids=item_targets(split, tc.sample, seed),
-                              items_per_request=tc.items_per_request, params=params)
-    pseudo_cfg = cfg.tasks.pseudo_interactions
-    if name == "user_profiles":
-        pseudo_items = (pseudo_targets(split, pseudo_cfg.sample, seed)[0]
-                        if pseudo_cfg.enabled else [])
-        users = user_targets(split, tc.sample, seed, pseudo_items=pseudo_items,
-                             n_candidates=pseudo_cfg.n_candidates)
-        return UserProfiles(split.train, user_ids=users, attributes=attributes, params=params)
-    if name == "pseudo_interactions":
-        items, users = pseudo_targets(split, tc.sample, seed)
-        item_schema, user_schema = pseudo_schemas(tc.n_candidates)
-        return PseudoInteractions(split.train, cold_items=items, cold_users=users,
-                                  item_schema=item_schema, user_schema=user_schema,
-                                  n_candidates=tc.n_candidates, n_repeats=tc.n_repeats,
-                                  seed=seed, attributes=attributes, profiles=profiles,
-                                  params=params, rounds=tc.rounds)
-    raise ValueError(f"unknown task {name!r}")
