@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     metrics = evaluate(sp, models, k=args.k, seed=args.seed)
     metrics["protocol"]["rating_threshold"] = (
         "MovieLens ratings >= 3.5 are positives (weight 1), other ratings dropped"
-        if args.data in MOVIELENS_NAMES else "interactions with weight > 0 are positives")
+        if args.data in ("movielens-small", "ml-latest-small")
+        else "interactions with weight > 0 are positives")
     if args.out:
         out = Path(args.out) / "metrics.json"
         atomic_write_json(out, metrics)
