@@ -37,6 +37,7 @@ COMMANDS: list[str] = [
     "demo",
     "status",
     "cancel",
+    "data",
 ]
 """Module names under ``augment.cli``, one per command (``_`` becomes ``-``)."""
 

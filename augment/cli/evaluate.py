@@ -53,11 +53,17 @@ def run(args: argparse.Namespace) -> int:
     sp = split(dataset, args.split, seed=args.seed)
     models = fit_baselines(sp, seed=args.seed, include=args.models)
     metrics = evaluate(sp, models, k=args.k, seed=args.seed)
+    metrics["protocol"]["rating_threshold"] = (
+        "MovieLens ratings >= 3.5 are positives (weight 1), other ratings dropped"
+        if args.data in MOVIELENS_NAMES else "interactions with weight > 0 are positives")
     if args.out:
         out = Path(args.out) / "metrics.json"
         atomic_write_json(out, metrics)
     print(f"{dataset!r}\n{sp!r}\n")
     print(format_table(metrics))
+    proto = metrics["protocol"]
+    print(f"\nprotocol: {proto['name']}; cold candidates: {proto['candidates']['cold']}; "
+          f"recall@k = {proto['recall']} (recall_capped@k = {proto['recall_capped']})")
     print(f"\n{time.perf_counter() - start:.1f} s" + (f"; wrote {out}" if args.out else ""))
     sys.stdout.flush()
     return 0

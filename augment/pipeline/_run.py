@@ -13,10 +13,11 @@ from augment.engine.lock import FolderLock
 from augment.enrich import export_enriched
 from augment.jobs.config import JobConfig, OutputConfig
 from augment.jobs.rundir import RunDir
+from augment.pipeline._dataio import check_write_back, data_manifest, write_back
 from augment.pipeline._evaluate import evaluate_job
 from augment.pipeline._fallback import without_failing_tasks
 from augment.pipeline._generate import generate
-from augment.pipeline._job_data import data_counts, load_job_data, split_job_data
+from augment.pipeline._job_data import data_counts, read_job_data, split_job_data
 from augment.providers.pool import ProviderFactory, ProviderPool
 from augment.report import write_report
 from augment.tasks.registry import produced_by
@@ -71,7 +72,8 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
     cfg = with_output(cfg, out)
     start = time.perf_counter()
     log.info("job %s: loading data (%s)", cfg.name, cfg.data.source)
-    dataset = load_job_data(cfg.data)
+    dataset, mapped = read_job_data(cfg.data)
+    check_write_back(cfg.data)
     sp = split_job_data(dataset, cfg.split)
     log.info("split %s seed %d: %d train interactions, %d cold items, %d cold users",
              sp.kind, sp.seed, len(sp.train.interactions), len(sp.cold_items),
@@ -80,7 +82,7 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
     with FolderLock(cfg.output.dir), \
             RunDir(cfg.output.dir).start(cfg, job_file=job_file, force=force) as run:
         log.info("run folder %s (attempt %s)", run.path, run.manifest.get("attempts"))
-        run.update(counts=data_counts(sp))
+        run.update(counts=data_counts(sp), data=data_manifest(cfg, mapped or dataset, sp))
         generated = generate(cfg, sp, run, pool, progress=progress)
         records = usable_for_enrichment(generated.all_records(),
                                         use_flagged=cfg.enrich.use_flagged)
@@ -97,6 +99,8 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         (choice, metrics, enriched), dropped = without_failing_tasks(downstream, records, run)
         generated.degraded.update(dropped)
         run.write_metrics(metrics)
+        if cfg.data.write_back:
+            run.update(write_back=write_back(cfg.data, run))
         diagnostics: dict = {"enrichment": choice.to_dict()}
         for name in sorted(produced_by("interactions")):  # generated interactions
             pseudo = generated.records.get(name) or []
