@@ -46,6 +46,8 @@ def load_data(name: str, data_dir: str | None = None) -> Dataset:
 
 
 def run(args: argparse.Namespace) -> int:
+    from augment.pipeline._job_data import MOVIELENS_NAMES
+
     if any(k < 1 for k in args.k):
         raise ConfigError(f"--k values must be >= 1, got {args.k}", key="k")
     start = time.perf_counter()
