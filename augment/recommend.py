@@ -17,13 +17,20 @@
   only the factors of the cold items and users it is about; items with observed
   interactions get fitted factors, and only they train the mapping.
 - BLAS is limited to one thread (threadpoolctl) around implicit calls, as implicit
-  asks; with a fixed ``seed`` two fits give the same factors.
+  asks; with a fixed ``seed`` two fits give the same factors. So, with one solver
+  thread, the last few sweeps are memoised (keyed by the swept matrix and the ALS
+  parameters), and so are the feature -> factor mappings (keyed by the features,
+  the factors they are fit on and the penalty): models that differ only in what
+  is folded in afterwards (generated rows with ``generated_items="prior"``)
+  reuse both instead of repeating them, with the same factors a refit would give.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,6 +50,25 @@ from augment.errors import ConfigError, DataError
 __all__ = ["ALSRecommender", "ALSConfig", "solve_with_prior"]
 
 log = logging.getLogger(__name__)
+
+_SWEEPS: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_MAPS: OrderedDict[bytes, Ridge] = OrderedDict()
+_CACHE_SIZE = 6
+
+
+def _digest(*arrays: np.ndarray, extra: object) -> bytes:
+    """A hash of the arrays' bytes and ``repr(extra)``: the key of a memoised result."""
+    h = hashlib.blake2b(digest_size=20)
+    for arr in arrays:
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(repr(extra).encode())
+    return h.digest()
+
+
+def _remember(cache: OrderedDict, key: bytes, value: object) -> None:
+    cache[key] = value
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
 
 ColdItems = Literal["mapping", "zero"]
 GeneratedItems = Literal["prior", "fit"]
@@ -198,12 +224,8 @@ class ALSRecommender:
                 on_observed = (gen_items >= 0) & observed[np.maximum(gen_items, 0)]
                 gen_users = dataset.user_vocab.index(gen.loc[on_observed, "user_id"])
                 refit_users = np.unique(gen_users[gen_users >= 0])
-        with threadpool_limits(1, "blas"):
-            model = self._implicit_model()
-            model.fit(fit_matrix, show_progress=False)
+        users, items = self._sweeps(fit_matrix)
         self.user_vocab, self.item_vocab = dataset.user_vocab, dataset.item_vocab
-        users = np.asarray(model.user_factors, dtype=np.float32).copy()
-        items = np.asarray(model.item_factors, dtype=np.float32).copy()
         users[np.diff(fit_matrix.indptr) == 0] = 0.0
         cold = np.flatnonzero(~has_data)
         items[cold] = 0.0
@@ -239,6 +261,30 @@ class ALSRecommender:
                  len(self.mapped_items), len(fold_in), len(refit_users))
         return self
 
+    def _sweeps(self, matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """implicit's ALS sweeps on ``matrix``: (user factors, item factors), fresh copies.
+
+        With one solver thread the result is a function of the matrix and the
+        parameters, so the last few are memoised (see the module docstring).
+        """
+        key = None
+        if self.num_threads == 1:
+            key = _digest(matrix.indptr, matrix.indices, matrix.data,
+                          extra=(matrix.shape, self.factors, self.regularization, self.alpha,
+                                 self.iterations, self.seed))
+            if key in _SWEEPS:
+                _SWEEPS.move_to_end(key)
+                users, items = _SWEEPS[key]
+                return users.copy(), items.copy()
+        with threadpool_limits(1, "blas"):
+            model = self._implicit_model()
+            model.fit(matrix, show_progress=False)
+        users = np.asarray(model.user_factors, dtype=np.float32).copy()
+        items = np.asarray(model.item_factors, dtype=np.float32).copy()
+        if key is not None:
+            _remember(_SWEEPS, key, (users.copy(), items.copy()))
+        return users, items
+
     @staticmethod
     def _observed_items(dataset: Dataset, n_items: int) -> np.ndarray:
         """Items with at least one interaction not marked ``source == "generated"``."""
@@ -268,10 +314,17 @@ class ALSRecommender:
                               key="item_features")
         features = sp.csr_matrix(features)
         train = np.flatnonzero(observed)
+        key = _digest(features.indptr, features.indices, features.data, train, items[train],
+                      extra=(features.shape, self.mapping_regularization, self.seed))
+        ridge = _MAPS.get(key)
+        if ridge is None:
+            with threadpool_limits(1, "blas"):
+                ridge = Ridge(alpha=self.mapping_regularization, fit_intercept=True,
+                              solver="sparse_cg", random_state=self.seed)
+                ridge.fit(features[train], items[train])
+            _remember(_MAPS, key, ridge)
+        _MAPS.move_to_end(key)
         with threadpool_limits(1, "blas"):
-            ridge = Ridge(alpha=self.mapping_regularization, fit_intercept=True,
-                          solver="sparse_cg", random_state=self.seed)
-            ridge.fit(features[train], items[train])
             return ridge.predict(features[targets]).astype(np.float32)
 
     def is_trained(self) -> bool:

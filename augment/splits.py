@@ -12,6 +12,15 @@
     ``timestamp`` when there is one, else ``k`` at random); the rest of their
     interactions go to validation or test, 50/50 by user (segment ``"cold"``).
     The other users' interactions are split 8:1:1 (segment ``"warm"``).
+    With ``folds=K`` (K-fold over users): the users with more than ``k``
+    interactions are dealt into K folds (seeded); fold ``fold`` gives the cold
+    *test* users and fold ``fold + 1`` (mod K) the cold *validation* users, so
+    over ``fold = 0 .. K-1`` every eligible user is a cold test user exactly once
+    (K = 10: 10% test and 10% validation users per fold, ``cold_fraction`` unused).
+
+:func:`hold_out_users` removes a "world" group of users before any split (what a
+simulated web-knowledge model may learn from; none of them is trained, validated
+or scored).
 
 ``Split.train`` keeps the full items and users tables, so its vocabularies equal
 those of ``Split.dataset``: row indices mean the same thing everywhere.
@@ -36,7 +45,7 @@ import scipy.sparse as sparse
 from augment.data.dataset import Dataset
 from augment.errors import ConfigError, DataError
 
-__all__ = ["Split", "split", "SPLIT_KINDS"]
+__all__ = ["Split", "split", "hold_out_users", "SPLIT_KINDS"]
 
 SPLIT_KINDS = ("item-cold", "user-cold")
 
@@ -61,6 +70,8 @@ class Split:
     """Ids of the held-out items (empty for user-cold)."""
     cold_users: frozenset
     """Ids of the held-out users (empty for item-cold)."""
+    fold: int | None = None
+    """The user fold of a K-fold user-cold split (None: not a fold split)."""
     known: pd.DataFrame | None = None
     """Held-out interactions known outside training (``user_id``, ``item_id``): excluded
     from every ranking like training items, never in ``valid``/``test``. None: none."""
@@ -133,16 +144,33 @@ def _item_cold(ds: Dataset, rng: np.random.Generator, frac: float):
     return warm[part == 0], valid, test, frozenset(cold.tolist()), frozenset()
 
 
-def _user_cold(ds: Dataset, rng: np.random.Generator, frac: float, k: int):
+def _user_folds(eligible: np.ndarray, rng: np.random.Generator, folds: int, fold: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(validation users, test users) of ``fold``: folds ``fold + 1`` and ``fold``."""
+    if len(eligible) < 2 * folds:
+        raise DataError(f"user-cold with {folds} folds needs at least {2 * folds} users with "
+                        f"more than k interactions; {len(eligible)} qualify")
+    dealt = rng.permutation(np.sort(eligible))
+    parts = np.array_split(dealt, folds)
+    return np.sort(parts[(fold + 1) % folds]), np.sort(parts[fold])
+
+
+def _user_cold(ds: Dataset, rng: np.random.Generator, frac: float, k: int,
+               folds: int | None = None, fold: int = 0):
     inter = ds.interactions
     counts = inter.groupby("user_id", sort=True).size()
     eligible = counts.index[counts > k].to_numpy()
-    n_cold = int(math.floor(len(counts) * frac + 0.5))
-    if n_cold < 2 or n_cold > len(eligible):
-        raise DataError(f"user-cold needs more users with more than k={k} interactions: "
-                        f"{len(eligible)} of {len(counts)} users qualify, {n_cold} are needed")
-    cold = rng.choice(eligible, size=n_cold, replace=False)
-    valid_users, test_users = _halves(np.sort(cold), rng)
+    if folds is not None:
+        valid_users, test_users = _user_folds(eligible, rng, folds, fold)
+        cold = np.concatenate([valid_users, test_users])
+    else:
+        n_cold = int(math.floor(len(counts) * frac + 0.5))
+        if n_cold < 2 or n_cold > len(eligible):
+            raise DataError(f"user-cold needs more users with more than k={k} interactions: "
+                            f"{len(eligible)} of {len(counts)} users qualify, {n_cold} are "
+                            "needed")
+        cold = rng.choice(eligible, size=n_cold, replace=False)
+        valid_users, test_users = _halves(np.sort(cold), rng)
     is_cold = inter["user_id"].isin(cold).to_numpy()
     cold_df = inter[is_cold]
     # order each cold user's rows: by timestamp when present, else at random
@@ -165,13 +193,20 @@ def _user_cold(ds: Dataset, rng: np.random.Generator, frac: float, k: int):
 
 
 def split(dataset: Dataset, kind: str = "item-cold", *, seed: int = 0, cold_fraction: float = 0.2,
-          k: int = 3) -> Split:
+          k: int = 3, folds: int | None = None, fold: int = 0) -> Split:
     """Split ``dataset`` for a cold-start protocol (see the module docstring).
 
     ``kind`` is ``"item-cold"`` or ``"user-cold"``; ``cold_fraction`` the share of
     items (or users) held out; ``k`` the interactions a cold user keeps in
-    training. The same seed gives the same split.
+    training; ``folds``/``fold`` (user-cold only) the K-fold over users. The same
+    seed (and fold) gives the same split.
     """
+    if folds is not None:
+        if kind != "user-cold":
+            raise ConfigError("folds apply to user-cold splits only", key="folds")
+        if folds < 2 or not 0 <= fold < folds:
+            raise ConfigError(f"need folds >= 2 and 0 <= fold < folds, got folds={folds}, "
+                              f"fold={fold}", key="fold")
     if kind not in SPLIT_KINDS:
         raise ConfigError(f"unknown split '{kind}'; use one of {', '.join(SPLIT_KINDS)}",
                           key="split")
@@ -184,7 +219,7 @@ def split(dataset: Dataset, kind: str = "item-cold", *, seed: int = 0, cold_frac
     if kind == "item-cold":
         parts = _item_cold(dataset, rng, cold_fraction)
     else:
-        parts = _user_cold(dataset, rng, cold_fraction, k)
+        parts = _user_cold(dataset, rng, cold_fraction, k, folds, fold)
     train_df, valid, test, cold_items, cold_users = parts
     users = dataset.users
     if users is None:
@@ -193,4 +228,33 @@ def split(dataset: Dataset, kind: str = "item-cold", *, seed: int = 0, cold_frac
                             name=f"{dataset.name}[{kind} train]")
     return Split(kind=kind, seed=seed, dataset=dataset, train=train,
                  valid=valid.reset_index(drop=True), test=test.reset_index(drop=True),
-                 cold_items=cold_items, cold_users=cold_users)
+                 cold_items=cold_items, cold_users=cold_users,
+                 fold=fold if folds is not None else None)
+
+
+def hold_out_users(dataset: Dataset, share: float, *, seed: int = 0
+                   ) -> tuple[Dataset, pd.DataFrame]:
+    """``(platform dataset, world interactions)``: a random ``share`` of the users with
+    interactions (seeded) and all their interactions leave the dataset.
+
+    The platform dataset keeps the items table whole and only the other users; the
+    world interactions belong to users none of whom is in the platform dataset, so
+    nothing learned from them can carry a platform user's interaction.
+    """
+    if not 0 < share < 1:
+        raise ConfigError(f"the world share must be between 0 and 1, got {share}",
+                          key="world_share")
+    inter = dataset.interactions
+    users = np.sort(pd.unique(inter["user_id"]))
+    n_world = int(math.floor(len(users) * share + 0.5))
+    if n_world < 1 or n_world >= len(users):
+        raise DataError(f"a world share of {share} of {len(users)} users leaves no world or "
+                        "no platform users")
+    rng = np.random.default_rng([seed, 0x3051D])
+    world = set(rng.choice(users, size=n_world, replace=False).tolist())
+    is_world = inter["user_id"].isin(world).to_numpy()
+    platform_users = (None if dataset.users is None else
+                      dataset.users[~dataset.users["user_id"].isin(world)].reset_index(drop=True))
+    platform = dataset.replace(interactions=inter[~is_world].reset_index(drop=True),
+                               users=platform_users, name=f"{dataset.name}[platform]")
+    return platform, inter[is_world].reset_index(drop=True)

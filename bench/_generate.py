@@ -31,7 +31,8 @@ from augment.tasks import (
 
 log = logging.getLogger("bench.cold_start")
 
-FREE = {"simulated": {"*": {"input": 0, "cached_input": 0, "output": 0}}}
+FREE = {name: {"*": {"input": 0, "cached_input": 0, "output": 0}}
+        for name in ("simulated", "llm_free", "world")}
 
 
 class CachedCardsPseudo(PseudoInteractions):

@@ -1,4 +1,5 @@
-"""Summaries of the cold-start benchmark: mean ± std over seeds, the goals, Markdown."""
+"""Summaries of the cold-start benchmark: best LLM-free on validation, ratios with paired
+bootstrap intervals, break-even precision, goals, Markdown and the break-even plot."""
 
 from __future__ import annotations
 
@@ -8,247 +9,341 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-METRICS = ("recall@10", "recall@20", "ndcg@10", "ndcg@20")
-KEY = ["split", "provider", "noise", "llm", "model", "segment"]
-BASELINE_ORDER = ("random", "popularity", "content_knn", "als", "als+content")
-VARIANT_ORDER = ("als+attributes", "als+pseudo", "als+augmented")
+from augment.evaluation.bootstrap import paired_ratio_ci
+
+METRIC = "recall@20"
+LLM_FREE = ("popularity", "content_knn", "retriever", "als", "als+content")
+UNIT = ["seed", "fold"]
+GOAL_BREAK_EVEN = {"item-cold": 0.2, "user-cold": 0.3}
 
 
-def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per (split, provider, noise, llm, model, segment): mean, std, n over seeds."""
-    if not rows:
-        return []
-    df = pd.DataFrame(rows)
-    for c in KEY:
+def _name(model: str, generator: str) -> str:
+    return model if generator == "none" else f"{model}[{generator}]"
+
+
+def _is(df: pd.DataFrame, col: str, value: Any) -> pd.Series:
+    return df[col].isna() if value is None else (df[col] == value)
+
+
+def _select(df: pd.DataFrame, **match: Any) -> pd.DataFrame:
+    sel = np.ones(len(df), dtype=bool)
+    for k, v in match.items():
+        sel &= _is(df, k, v).to_numpy()
+    return df[sel]
+
+
+def best_llm_free(valid: pd.DataFrame, kind: str, share: float | None) -> tuple[str, dict]:
+    """The LLM-free model (rankers and ``als+augmented[llm_free]``) with the best mean
+    validation cold recall@20 over seeds/folds: ``(name, {name: mean})``."""
+    v = _select(valid, split=kind, world_share=share)
+    v = v[v["generator"].isin(["none", "llm_free"])]
+    means = {(_name(m, g)): float(g_df["valid"].mean())
+             for (m, g), g_df in v.groupby(["model", "generator"], sort=False)}
+    return max(means, key=lambda n: means[n]), means
+
+
+def _users(users: pd.DataFrame, kind: str, name: str, share: float | None,
+           precision: float | None = None, segment: str = "cold") -> pd.DataFrame:
+    model, _, gen = name.partition("[")
+    gen = gen.rstrip("]") or "none"
+    df = _select(users, split=kind, model=model, generator=gen, world_share=share,
+                 precision=precision, segment=segment)
+    return df[UNIT + ["user_id", METRIC]]
+
+
+def _ratio(users: pd.DataFrame, kind: str, a: str, b: str, share: float | None,
+           p_a: float | None, n_boot: int, segment: str = "cold") -> dict[str, Any] | None:
+    x = _users(users, kind, a, share, p_a, segment)
+    y = _users(users, kind, b, share, None, segment)
+    if x.empty or y.empty:
+        return None
+    both = x.merge(y, on=UNIT + ["user_id"], suffixes=("_a", "_b"))
+    strata = pd.factorize(both["seed"].astype(str) + "/" + both["fold"].astype(str))[0]
+    ci = paired_ratio_ci(both[f"{METRIC}_a"].to_numpy(), both[f"{METRIC}_b"].to_numpy(),
+                         strata, n_boot=n_boot)
+    return {"ratio": round(ci.ratio, 4), "ci_low": round(ci.low, 4),
+            "ci_high": round(ci.high, 4), "n_users": ci.n_users}
+
+
+def _break_even(ratios: list[dict[str, Any]], kind: str) -> tuple[float | None, float | None]:
+    """Lowest swept p whose CI lower bound (and every higher p's) is above 1.0, and the p
+    where the lower bound crosses 1.0 by linear interpolation between swept points."""
+    pts = sorted(((r["precision"], r["ci_low"]) for r in ratios
+                  if r["split"] == kind and r["generator"] == "oracle"
+                  and r["vs"] == "best_llm_free" and r["precision"] is not None),
+                 reverse=True)
+    lowest = None
+    for p, lo in pts:
+        if lo > 1.0:
+            lowest = p
+        else:
+            break
+    interp = None
+    for (p_hi, lo_hi), (p_lo, lo_lo) in zip(pts, pts[1:], strict=False):
+        if lo_hi > 1.0 >= lo_lo:
+            interp = round(p_lo + (1.0 - lo_lo) / (lo_hi - lo_lo) * (p_hi - p_lo), 3)
+            break
+    if pts and pts[-1][1] > 1.0:
+        interp = pts[-1][0]
+    return lowest, interp
+
+
+def summarize(store: Any, n_boot: int = 2000) -> dict[str, Any]:
+    """Best LLM-free per split (and world share), ratios with CIs, break-even, goals."""
+    if not store.rows:
+        return {"ratios": [], "break_even": {}, "best_llm_free": {}, "goals": {}}
+    users = pd.concat(store.users, ignore_index=True)
+    valid = pd.DataFrame(store.valid)
+    rows = pd.DataFrame(store.rows)
+    ratios: list[dict[str, Any]] = []
+    best: dict[str, str] = {}
+    best_world: dict[str, dict[str, Any]] = {}
+    validation: dict[str, Any] = {}
+
+    def add(kind: str, a: str, b: str, vs: str, share: float | None, p: float | None,
+            **extra: Any) -> None:
+        r = _ratio(users, kind, a, b, share, p, n_boot)
+        if r is not None:
+            model, _, gen = a.partition("[")
+            ratios.append({"split": kind, "model": model, "generator": gen.rstrip("]") or "none",
+                           "precision": p, "vs": vs, "vs_model": b, "world_share": share,
+                           **r, **extra})
+
+    for kind in pd.unique(rows["split"]):
+        main_rows = _select(rows, split=kind, world_share=None)
+        if main_rows.empty:
+            continue
+        name, means = best_llm_free(valid, kind, None)
+        best[kind] = name
+        validation[kind] = {k: round(v, 4) for k, v in means.items()}
+        for m in LLM_FREE:
+            add(kind, m, name, "best_llm_free", None, None)
+        add(kind, "als+augmented[llm_free]", name, "best_llm_free", None, None)
+        add(kind, "als+oracle[oracle]", name, "best_llm_free", None, None)
+        for p in sorted(pd.unique(_select(main_rows, generator="oracle",
+                                          model="als+augmented")["precision"]), reverse=True):
+            add(kind, "als+augmented[oracle]", name, "best_llm_free", None, float(p))
+            add(kind, "als+augmented[oracle]", "als+oracle[oracle]", "ceiling", None, float(p))
+        add(kind, "als+augmented[local]", name, "best_llm_free", None, None)
+        shares = [s for s in pd.unique(rows.loc[rows["split"] == kind, "world_share"])
+                  if s is not None and not pd.isna(s)]
+        per_share = {}
+        for share in shares:
+            wname, wmeans = best_llm_free(valid, kind, float(share))
+            wv = _select(valid, split=kind, world_share=float(share), generator="world")
+            val_ratio = float(wv["valid"].mean()) / wmeans[wname] if wmeans[wname] else 0.0
+            per_share[float(share)] = {"best_llm_free": wname,
+                                       "valid_ratio": round(val_ratio, 4)}
+            add(kind, "als+augmented[world]", wname, "best_llm_free", float(share), None)
+            add(kind, "als+augmented[llm_free]", wname, "best_llm_free_world", float(share), None)
+        if per_share:
+            chosen = max(per_share, key=lambda s: per_share[s]["valid_ratio"])
+            best_world[kind] = {"chosen_share": chosen, "by_share": per_share}
+    break_even, interp = {}, {}
+    for kind in best:
+        break_even[kind], interp[kind] = _break_even(ratios, kind)
+    out = {"best_llm_free": best, "best_llm_free_validation": validation,
+           "world": best_world, "ratios": ratios, "break_even": break_even,
+           "break_even_interpolated": interp,
+           "summary": _means(rows)}
+    out["goals"] = goals(out, store)
+    return out
+
+
+def _means(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    key = ["split", "world_share", "model", "generator", "precision", "segment"]
+    df = rows.copy()
+    for c in key:
         df[c] = df[c].astype(object).where(df[c].notna(), None)
     out = []
-    for key, g in df.groupby(KEY, dropna=False, sort=False):
-        entry: dict[str, Any] = dict(zip(KEY, key, strict=True))
-        entry = {k: (None if isinstance(v, float) and np.isnan(v) else v)
-                 for k, v in entry.items()}
-        entry["n_seeds"] = int(g["seed"].nunique())
-        for m in METRICS:
+    for k, g in df.groupby(key, dropna=False, sort=False):
+        entry = {c: (None if isinstance(v, float) and np.isnan(v) else v)
+                 for c, v in zip(key, k, strict=True)}
+        entry["n_units"] = int(len(g))
+        entry["n_users"] = int(g["n_users"].sum())
+        for m in ("recall@10", "recall@20", "ndcg@10", "ndcg@20"):
             vals = pd.to_numeric(g[m], errors="coerce").dropna()
-            entry[m] = {"mean": round(float(vals.mean()), 4) if len(vals) else None,
-                        "std": round(float(vals.std(ddof=0)), 4) if len(vals) else None}
+            w = g.loc[vals.index, "n_users"].to_numpy(dtype=float)
+            entry[m] = (round(float(np.average(vals, weights=w)), 4)
+                        if len(vals) and w.sum() > 0 else None)
         out.append(entry)
     return out
 
 
-def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    df = pd.DataFrame(rows)
-    df["noise"] = df["noise"].astype(object).where(df["noise"].notna(), None)
-    return df
+def _find(ratios: list[dict[str, Any]], **match: Any) -> dict[str, Any] | None:
+    for r in ratios:
+        if all(r.get(k) == v for k, v in match.items()):
+            return r
+    return None
 
 
-def _value(df: pd.DataFrame, **match: Any) -> pd.Series:
-    sel = np.ones(len(df), dtype=bool)
-    for k, v in match.items():
-        sel &= (df[k].isna() if v is None else (df[k] == v)).to_numpy()
-    return df[sel]
-
-
-def goals(out: dict[str, Any]) -> dict[str, Any]:
-    """The issue's goals, computed from the rows (see the Markdown for the wording)."""
-    if not out["rows"]:
-        return {}
-    df = _frame(out["rows"])
-    res: dict[str, Any] = {"noise25_vs_content": [], "noise25_vs_noise0": [],
-                           "auto_cold_not_below_content": [], "auto_warm_within_2pct": []}
-    base = df[df["provider"] == "none"]
-    for kind in df["split"].unique():
-        b = _value(base, split=kind, model="als+content", segment="cold")
-        content_mean = b["recall@20"].mean()
-        spread = float(b["recall@20"].std(ddof=0)) if len(b) else float("nan")
-        sim = df[(df["split"] == kind) & (df["provider"] == "simulated")]
-        aug = {nz: _value(sim, noise=nz, model="als+augmented", segment="cold")["recall@20"].mean()
-               for nz in sim["noise"].dropna().unique()}
-        if 0.25 in aug:
-            r = aug[0.25] / content_mean if content_mean else float("nan")
-            res["noise25_vs_content"].append({"split": kind, "als+augmented": round(aug[0.25], 4),
-                                              "als+content": round(content_mean, 4),
-                                              "ratio": round(r, 3), "target": 1.5,
-                                              "met": bool(r >= 1.5)})
-        if 0.25 in aug and 0.0 in aug:
-            r = aug[0.25] / aug[0.0] if aug[0.0] else float("nan")
-            res["noise25_vs_noise0"].append({"split": kind, "noise0": round(aug[0.0], 4),
-                                             "noise25": round(aug[0.25], 4),
-                                             "ratio": round(r, 3), "target": 0.85,
-                                             "met": bool(r >= 0.85)})
-        gen = df[(df["split"] == kind) & ~df["provider"].isin(("none", "ceiling"))]
-        noise = gen["noise"].map(lambda v: "-" if v is None or pd.isna(v) else f"{v:g}")
-        for (prov, nz, seed), g in gen.groupby(["provider", noise, "seed"]):
-            a_cold = _value(g, model="als+augmented", segment="cold")["recall@20"].iloc[0]
-            a_warm = _value(g, model="als+augmented", segment="warm")["recall@20"].iloc[0]
-            c_cold = _value(base, split=kind, seed=seed, model="als+content",
-                            segment="cold")["recall@20"].iloc[0]
-            w_als = _value(base, split=kind, seed=seed, model="als",
-                           segment="warm")["recall@20"].iloc[0]
-            who = {"split": kind, "provider": prov, "noise": nz, "seed": int(seed)}
-            res["auto_cold_not_below_content"].append(
-                {**who, "als+augmented": a_cold, "als+content": c_cold,
-                 "spread": round(spread, 4), "met": bool(a_cold >= c_cold - spread)})
-            res["auto_warm_within_2pct"].append(
-                {**who, "als+augmented": a_warm, "als": w_als,
-                 "ratio": round(a_warm / w_als, 4) if w_als else None,
-                 "met": bool(a_warm >= 0.98 * w_als)})
-    local_s = sum(t.get("generate_s", 0) + t.get("tune_fit_score_s", 0)
-                  for t in out["timing"] if t.get("provider") == "local")
-    res["wall_s"] = out.get("wall_s")
-    res["wall_s_without_local"] = round((out.get("wall_s") or 0) - local_s, 1)
-    res["under_15_min"] = bool(res["wall_s_without_local"] < 900)
-    res["all_met"] = {k: all(e["met"] for e in v) for k, v in res.items()
-                      if isinstance(v, list) and v}
+def goals(out: dict[str, Any], store: Any) -> dict[str, Any]:
+    """The issue's goals, each with its figure and interval."""
+    ratios = out["ratios"]
+    res: dict[str, Any] = {}
+    rows = pd.DataFrame(store.rows)
+    quality = pd.DataFrame(store.extra["quality"]) if store.extra["quality"] else pd.DataFrame()
+    for kind, best in out["best_llm_free"].items():
+        be = out["break_even"].get(kind)
+        res[f"break_even_{kind}"] = {
+            "target": f"<= {GOAL_BREAK_EVEN[kind]}", "break_even": be,
+            "interpolated": out["break_even_interpolated"].get(kind),
+            "met": be is not None and be <= GOAL_BREAK_EVEN[kind]}
+        w = out["world"].get(kind)
+        if w:
+            share = w["chosen_share"]
+            r = _find(ratios, split=kind, generator="world", world_share=share)
+            q = (quality[(quality["split"] == kind) & (quality["generator"] == "world")
+                         & (quality["world_share"] == share)] if len(quality) else quality)
+            req = float(q["requests_per_target"].max()) if len(q) else None
+            res[f"world_{kind}"] = {
+                "target": ">= 1.10x best LLM-free, CI low > 1.0, <= 5 requests per target",
+                "world_share": share, **({k: r[k] for k in ("ratio", "ci_low", "ci_high",
+                                                           "n_users", "vs_model")} if r else {}),
+                "requests_per_target": req,
+                "met": bool(r and r["ratio"] >= 1.10 and r["ci_low"] > 1.0
+                            and req is not None and req <= 5)}
+        res[f"p0_{kind}"] = _p0(rows, kind, best)
+        r1 = _find(ratios, split=kind, generator="oracle", precision=1.0, vs="ceiling")
+        res[f"p1_vs_ceiling_{kind}"] = {
+            "target": ">= 0.9x the ceiling (CI low)",
+            **({k: r1[k] for k in ("ratio", "ci_low", "ci_high", "n_users")} if r1 else {}),
+            "met": bool(r1 and r1["ci_low"] >= 0.9)}
     return res
 
 
-def _pm(entry: dict[str, Any], m: str) -> str:
-    v = entry.get(m) or {}
-    if v.get("mean") is None:
-        return "–"
-    return f"{v['mean']:.3f} ± {v['std']:.3f}" if entry["n_seeds"] > 1 else f"{v['mean']:.3f}"
+def _p0(rows: pd.DataFrame, kind: str, best: str) -> dict[str, Any]:
+    """p = 0: als+augmented / best LLM-free, cold and warm recall@20, per seed/fold."""
+    model, _, gen = best.partition("[")
+    gen = gen.rstrip("]") or "none"
+    main = _select(rows, split=kind, world_share=None)
+    zero = _select(main, model="als+augmented", generator="oracle", precision=0.0)
+    ref = _select(main, model=model, generator=gen)
+    per_unit = []
+    for seg in ("cold", "warm"):
+        a = zero[zero["segment"] == seg].set_index(UNIT)[METRIC]
+        b = ref[ref["segment"] == seg].set_index(UNIT)[METRIC]
+        both = pd.concat([a.rename("a"), b.rename("b")], axis=1, join="inner")
+        for (seed, fold), r in both.iterrows():
+            per_unit.append({"segment": seg, "seed": seed, "fold": fold,
+                             "ratio": round(float(r["a"] / r["b"]), 4) if r["b"] else None})
+    vals = [u["ratio"] for u in per_unit if u["ratio"] is not None]
+    return {"target": ">= 0.99x best LLM-free, cold and warm, every seed/fold",
+            "min_ratio": min(vals) if vals else None, "per_unit": per_unit,
+            "met": bool(vals) and min(vals) >= 0.99}
 
 
-def _label(e: dict[str, Any]) -> str:
-    if e["provider"] == "none":
-        return "–"
-    if e["provider"] == "simulated":
-        return f"simulated, noise {e['noise']:g}"
-    if e["provider"] == "ceiling":
-        return "ceiling: every oracle pair"
-    return f"{e['provider']} ({e['llm']})"
+# -- Markdown and plot --------------------------------------------------------------------------
+
+def _fmt(x: Any, nd: int = 4) -> str:
+    return "-" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{nd}f}"
 
 
-def _table(summary: list[dict[str, Any]], kind: str) -> list[str]:
-    by = {(_label(e), e["model"], e["segment"]): e for e in summary if e["split"] == kind}
-    groups = list(dict.fromkeys((_label(e), e["model"]) for e in summary if e["split"] == kind))
-    cols = [("cold", "recall@10"), ("cold", "recall@20"), ("cold", "ndcg@10"),
-            ("cold", "ndcg@20"), ("warm", "recall@20"), ("warm", "ndcg@20"),
-            ("all", "recall@20"), ("all", "ndcg@20")]
-    head = "| generated by | model | seeds | " + " | ".join(f"{s} {m}" for s, m in cols) + " |"
-    lines = [head, "|" + "---|" * (3 + len(cols))]
-    for label, model in groups:
-        first = by.get((label, model, "cold")) or next(e for (lb, mo, _), e in by.items()
-                                                       if lb == label and mo == model)
-        cells = [_pm(by[(label, model, s)], m) if (label, model, s) in by else "–"
-                 for s, m in cols]
-        lines.append(f"| {label} | {model} | {first['n_seeds']} | " + " | ".join(cells) + " |")
+def _table(out: dict[str, Any], kind: str) -> list[str]:
+    means = {(e["world_share"], e["model"], e["generator"], e["precision"], e["segment"]): e
+             for e in out["summary"] if e["split"] == kind}
+    lines = ["| model | generator | p | world share | vs | cold recall@20 | cold ndcg@20 "
+             "| warm recall@20 | ratio [95% CI] | users |",
+             "|---|---|---:|---:|---|---:|---:|---:|---|---:|"]
+    for r in out["ratios"]:
+        if r["split"] != kind:
+            continue
+        key = (r["world_share"], r["model"], r["generator"], r["precision"])
+        cold, warm = means.get(key + ("cold",), {}), means.get(key + ("warm",), {})
+        lines.append(
+            f"| {r['model']} | {r['generator']} | {_fmt(r['precision'], 2)} "
+            f"| {_fmt(r['world_share'], 1)} | {r['vs_model']} | {_fmt(cold.get('recall@20'))} "
+            f"| {_fmt(cold.get('ndcg@20'))} | {_fmt(warm.get('recall@20'))} "
+            f"| {r['ratio']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] | {r['n_users']} |")
     return lines
 
 
 def write_markdown(out: dict[str, Any], path: Path) -> None:
-    """The readable report: metrics (mean ± std over seeds), choices, quality, goals."""
+    """The tables per split and the goals, as Markdown."""
     lines = ["# Cold-start benchmark", "",
-             f"Dataset `{out['dataset']}`; seeds {out['args']['seeds']}; wall {out['wall_s']} s. "
-             "Metrics on the test set after removing the simulated provider's oracle half "
-             "(every model scored on the same interactions); mean ± std over seeds "
-             "(population std). Weight of generated interactions chosen on validation "
-             "(`augment.tuning.choose_enrichment`). The oracle half is excluded from every "
-             "model's ranking, like training items (fold-in protocol: recommending an "
-             "interaction the simulated model was told about is neither hit nor miss). "
-             "`ceiling: every oracle pair` adds all of the oracle's positives as generated "
-             "interactions (no candidate limit, no noise): the most a generator could give. "
-             f"Simulated rows ask each cold user in {out['args'].get('user_rounds', 1)} "
-             "round(s) (`tasks.pseudo_interactions.rounds`); cold items take one.",
-             ""]
-    for kind in dict.fromkeys(e["split"] for e in out["summary"]):
-        lines += [f"## {kind}", "", *_table(out["summary"], kind), ""]
-    lines += ["## Auto-weight choices (validation)", "",
-              "| split | seed | generated by | attributes | weight | denoise q | cold val | "
-              "warm val | "
-              "unaugmented cold val | unaugmented warm val |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    for c in out["choices"]:
-        label = _label({"provider": c["provider"], "noise": c["noise"], "llm": c["llm"]})
-        chosen = next(r for r in c["table"] if r["chosen"])
-        lines.append(f"| {c['split']} | {c['seed']} | {label} | {c['attributes']} | "
-                     f"{c['weight']:g} | "
-                     f"{c['denoise_quantile']} | {chosen['cold']} | {chosen['warm']} | "
-                     f"{c['baseline']['cold']} | {c['baseline']['warm']} |")
-    lines += ["", "## Quality of generated data", ""]
-    lines += _quality(out["quality"])
-    lines += ["", "## Goals", ""] + _goal_lines(out.get("goals") or {})
-    check = out.get("protocol_check") or []
-    if check:
-        lines += ["", "Metrics computed with `augment.tuning.ranking_metrics`; max |difference| "
-                  "from `augment.evaluation.evaluate` on the checked models: "
-                  + ", ".join(f"{c['split']} seed {c['seed']}: {c['max_abs_diff']}"
-                              for c in check) + "."]
+             f"Dataset {out['dataset']}; wall {out['wall_s']} s; args `{out['args']}`.", "",
+             "Protocol: " + "; ".join(f"{k}: cold candidates = {v['candidates']['cold']}"
+                                      for k, v in out["protocol"].items()
+                                      if k in ("item-cold", "user-cold"))
+             + "; recall@k = hits / |relevant|; " + out["protocol"]["ci"] + "; "
+             + out["protocol"]["fold_in"] + ".", ""]
+    if out.get("partial"):
+        lines += [f"**Partial run** (summarised from its checkpoint): not run: "
+                  f"{out['partial']['not_run']}.", ""]
+    for kind, best in out["best_llm_free"].items():
+        lines += [f"## {kind}", "",
+                  f"Best LLM-free on validation: **{best}** "
+                  f"(validation cold recall@20: {out['best_llm_free_validation'][kind]}). "
+                  f"Break-even precision: {out['break_even'].get(kind)} "
+                  f"(interpolated {out['break_even_interpolated'].get(kind)}).", ""]
+        if kind in out["world"]:
+            lines += [f"World shares (validation ratio, chosen: "
+                      f"{out['world'][kind]['chosen_share']}): "
+                      f"{out['world'][kind]['by_share']}", ""]
+        lines += _table(out, kind) + [""]
+    lines += ["## Goals", "", "| goal | figure | met |", "|---|---|---|"]
+    for name, g in out["goals"].items():
+        fig = {k: v for k, v in g.items() if k not in ("target", "met", "per_unit")}
+        lines.append(f"| {name}: {g['target']} | {fig} | {'yes' if g['met'] else 'NO'} |")
     path.write_text("\n".join(lines) + "\n")
 
 
-def _quality(quality: list[dict[str, Any]]) -> list[str]:
-    lines = ["Genres (micro P/R/F1 vs MovieLens genres; the local model sees title, year and "
-             "tags only; the simulated one drops a share `noise` of the true genres):", "",
-             "| split | seed | generated by | items | precision | recall | F1 | "
-             "majority guess P/R/F1 |", "|---|---|---|---|---|---|---|---|"]
-    for q in quality:
-        if q["kind"] != "genres":
+def write_plot(out: dict[str, Any], path: Path) -> None:
+    """The break-even curve: ratio vs best LLM-free (with 95% CI) against pick precision."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    for kind, colour in (("item-cold", "tab:blue"), ("user-cold", "tab:orange")):
+        pts = sorted((r["precision"], r["ratio"], r["ci_low"], r["ci_high"])
+                     for r in out["ratios"] if r["split"] == kind and r["generator"] == "oracle"
+                     and r["vs"] == "best_llm_free" and r["precision"] is not None)
+        if not pts:
             continue
-        mg = q.get("majority_guess")
-        guess = f"{mg['precision']}/{mg['recall']}/{mg['f1']}" if mg else "–"
-        lines.append(f"| {q['split']} | {q['seed']} | {_label(q)} | {q['n_items']} | "
-                     f"{q['precision']} | {q['recall']} | {q['f1']} | {guess} |")
-    lines += ["", "Pseudo-interactions: agreement of picks across 3 candidate shuffles "
-              "(mean pairwise Jaccard), share of picks from the first third of the list "
-              "(position bias; expected share if position is ignored), and popularity "
-              "percentile of the generated vs observed counterpart:", "",
-              "| split | seed | generated by | pairs | agreement | first third (expected) | "
-              "popularity generated | observed | of | failures |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    for q in quality:
-        if q["kind"] != "pseudo_interactions" or "agreement_jaccard" not in q:
+        p, ratio, lo, hi = (np.asarray(x) for x in zip(*pts, strict=True))
+        ax.plot(p, ratio, "o-", color=colour, label=f"{kind} (best LLM-free: "
+                f"{out['best_llm_free'].get(kind)})")
+        ax.fill_between(p, lo, hi, color=colour, alpha=0.2)
+    ax.axhline(1.0, color="grey", lw=1, ls="--")
+    ax.set_xlabel("pick precision of the simulated model (share of picks that are real)")
+    ax.set_ylabel("cold recall@20 / best LLM-free")
+    ax.set_title("Break-even: where generated picks beat what is free")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _label(r: dict[str, Any]) -> str:
+    gen = r["generator"]
+    if gen == "none":
+        return "–"
+    if gen == "oracle":
+        return "every oracle pair (ceiling)" if r["precision"] is None else (
+            f"oracle, precision {r['precision']:g}")
+    if gen == "world":
+        return f"world model ({r['world_share']:g} of users)"
+    if gen == "llm_free":
+        return ("LLM-free picks" if r["world_share"] is None
+                else f"LLM-free picks (platform of the {r['world_share']:g} world run)")
+    return gen
+
+
+def readme_table(out: dict[str, Any], kind: str) -> str:
+    """The README's compact table of one split: cold/warm figures and the ratio with its CI."""
+    means = {(e["world_share"], e["model"], e["generator"], e["precision"], e["segment"]): e
+             for e in out["summary"] if e["split"] == kind}
+    lines = ["| data from | model | cold recall@20 | cold ndcg@20 | warm recall@20 "
+             "| / best LLM-free [95% CI] | users |", "|---|---|---:|---:|---:|---|---:|"]
+    for r in out["ratios"]:
+        if r["split"] != kind or r["vs"] == "ceiling":
             continue
-        lines.append(f"| {q['split']} | {q['seed']} | {_label(q)} | {q['n_generated_pairs']} | "
-                     f"{q['agreement_jaccard']} | {q['first_third_share']} "
-                     f"({q['first_third_expected']}) | {q['popularity_generated']} | "
-                     f"{q['popularity_observed']} | {q['popularity_of']} | "
-                     f"{q['engine']['n_failures']}/{q['engine']['n_items']} |")
-    return lines
-
-
-def _goal_lines(g: dict[str, Any]) -> list[str]:
-    if not g:
-        return ["(no generated rows)"]
-    lines = []
-    for e in g.get("noise25_vs_content", []):
-        lines.append(f"- {e['split']}: cold recall@20 als+augmented at 25% noise / als+content = "
-                     f"{e['als+augmented']} / {e['als+content']} = **{e['ratio']}** "
-                     f"(goal >= 1.5: {'met' if e['met'] else 'NOT met'})")
-    for e in g.get("noise25_vs_noise0", []):
-        lines.append(f"- {e['split']}: 25% noise / 0% noise = {e['noise25']} / {e['noise0']} = "
-                     f"**{e['ratio']}** (goal >= 0.85: {'met' if e['met'] else 'NOT met'})")
-    for name, text in (("auto_cold_not_below_content",
-                        "auto weight, cold recall@20 of als+augmented >= als+content - "
-                        "one std over seeds, every provider and seed"),
-                       ("auto_warm_within_2pct",
-                        "auto weight, warm recall@20 of als+augmented >= 0.98 x als, "
-                        "every provider and seed")):
-        entries = g.get(name, [])
-        bad = [e for e in entries if not e["met"]]
-        lines.append(f"- {text}: {len(entries) - len(bad)}/{len(entries)} met"
-                     + ("" if not bad else "; missed: " + ", ".join(
-                         f"{e['split']} {e['provider']} {e['noise']} seed {e['seed']} "
-                         f"({e['als+augmented']} vs {e.get('als+content', e.get('als'))})"
-                         for e in bad)))
-    lines.append(f"- wall time without the local model: {g.get('wall_s_without_local')} s "
-                 f"(goal < 900 s: {'met' if g.get('under_15_min') else 'NOT met'})")
-    return lines
-
-
-def rewrite(path: Path) -> dict[str, Any]:
-    """Recompute summary and goals of a saved ``cold_start.json`` and rewrite it and its .md."""
-    import json
-
-    out = json.loads(path.read_text())
-    out["summary"] = summarize(out["rows"])
-    out["goals"] = goals(out)
-    path.write_text(json.dumps(out, indent=1, default=str) + "\n")
-    write_markdown(out, path.with_suffix(".md"))
-    return out
-
-
-if __name__ == "__main__":
-    import sys
-
-    rewrite(Path(sys.argv[1]))
+        key = (r["world_share"], r["model"], r["generator"], r["precision"])
+        cold, warm = means.get(key + ("cold",), {}), means.get(key + ("warm",), {})
+        lines.append(f"| {_label(r)} | {r['model']} | {_fmt(cold.get('recall@20'), 3)} "
+                     f"| {_fmt(cold.get('ndcg@20'), 3)} | {_fmt(warm.get('recall@20'), 3)} "
+                     f"| {r['ratio']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}] "
+                     f"| {r['n_users']} |")
+    return "\n".join(lines)

@@ -1,31 +1,39 @@
-"""Cold-start benchmark: what LLM-generated data is worth, measured on held-out data.
+"""Cold-start benchmark: what a model's generated data is worth against the best LLM-free model.
 
-MovieLens ml-latest-small (``AUGMENT_DATA_DIR``), item-cold and user-cold splits,
-several seeds. In one run per split and seed: the baselines (random, popularity,
-content_knn, als, als+content) and the augmented variants (als+attributes,
-als+pseudo, als+augmented) with the weight of generated interactions chosen on
-validation (:func:`augment.tuning.choose_enrichment`, weight 0 allowed), for
+MovieLens ml-latest-small (``AUGMENT_DATA_DIR``) in the field's protocol
+(:mod:`augment.evaluation.protocol`: ColdRec item-cold, cold items ranked among
+all cold items, recall = hits / |relevant|): item-cold over ``--seeds``,
+user-cold by ``--folds`` folds over users (every user a cold test user once).
+In each seed/fold, with every hyper-parameter chosen on validation:
 
-- ``simulated`` providers (:mod:`augment.testing.simulated`) answering from an
-  oracle half of the held-out truth with 0 / 25 / 50% of answers replaced at
-  random; the oracle half is removed from what is scored (no leak) and excluded
-  from every ranking (``Split.known``); cold users are asked in ``--user-rounds``
-  rounds (default 5);
-- a ``ceiling`` row: every oracle pair added as a generated interaction;
-- the embedded local model (SmolLM2 by default, any GGUF with ``--model-path``)
-  on a small sample of cold items and users (``--local-sample``).
+- the LLM-free models (:func:`augment.evaluation.tuned.fit_tuned_baselines`):
+  popularity, content_knn, the retriever as a ranker, als, als+content;
+- ``llm_free``: the same enrichment path fed by an LLM-free generator
+  (:class:`augment.testing.llm_free.LLMFreeProvider`: the top candidates of the
+  seed/fold's best LLM-free ranker on validation), same candidate lists, picks,
+  rounds and auto weight as every generator;
+- ``oracle``: the simulated model at pick precision ``--precisions``
+  (:class:`augment.testing.simulated.SimulatedProvider`; wrong picks are never
+  held-out positives), answering from an oracle half of the held-out truth
+  that is removed from what is scored and excluded from rankings;
+- the ceiling: every oracle pair as a generated interaction (``als+oracle``);
+- ``world``: a world-knowledge model (:class:`augment.testing.world.WorldProvider`)
+  whose knowledge comes only from a group of users held out before the split
+  (``--world-shares``), in its own runs on the remaining platform users, with
+  their own LLM-free models;
+- ``local``: the embedded model on a few cold targets (unless ``--skip-local``).
 
-Everything goes through the real Engine (schemas, checks, votes, SQLite store in a
-temporary folder). Metrics are recall/NDCG@10/20 per segment (cold/warm/all),
-computed by :func:`augment.tuning.ranking_metrics`, which equals
-:func:`augment.evaluation.evaluate` (checked in the run: ``protocol_check``).
+"Best LLM-free" is the LLM-free model with the best validation cold recall@20
+(mean over seeds/folds); every ratio is against it, with a paired bootstrap
+95% interval over scored users (:mod:`augment.evaluation.bootstrap`).
 
 Run from the repo root::
 
-    AUGMENT_DATA_DIR=/work/shared/data /work/venv/bin/python -m bench.cold_start
-    ... -m bench.cold_start --seeds 0 --splits item-cold --noise 0.25 --skip-local
+    AUGMENT_DATA_DIR=/work/shared/data python -m bench.cold_start --skip-local
+    ... -m bench.cold_start --seeds 0 --folds 10 --only-folds 0 --precisions 1 0 --skip-local
 
-Writes ``bench/results/cold_start.json`` and ``cold_start.md`` (``--out`` to change).
+Writes ``bench/results/cold_start.json``, ``cold_start.md`` and
+``cold_start_break_even.png`` (``--out`` to change).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import pickle
 import tempfile
 import time
 from collections.abc import Sequence
@@ -43,142 +52,217 @@ import numpy as np
 import pandas as pd
 
 from augment.data import Dataset, load_movielens
-from augment.evaluation import evaluate, fit_baselines
+from augment.evaluation import per_user, protocol
+from augment.evaluation.tuned import fit_tuned_baselines
 from augment.recommend import ALSRecommender
-from augment.splits import Split, split
-from augment.testing.simulated import SimulatedProvider, oracle_split
-from augment.tuning import auto_variants, ranking_metrics
+from augment.splits import Split, hold_out_users, split
+from augment.tasks import aggregate_votes
+from augment.testing.llm_free import LLMFreeProvider
+from augment.testing.simulated import SimulatedProvider, held_out_positives, oracle_split
+from augment.testing.world import WorldProvider
+from augment.tuning import auto_variants
 from bench import _generate as G
-from bench._summary import goals, summarize, write_markdown
+from bench._summary import summarize, write_markdown, write_plot
 
 log = logging.getLogger("bench.cold_start")
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KS = (10, 20)
-USER_ROUNDS = 5
-"""Rounds per cold user for the simulated rows (``tasks.pseudo_interactions.rounds``)."""
 METRIC_KEYS = tuple(f"{m}@{k}" for m in ("recall", "ndcg") for k in KS)
+RANKERS = ("popularity", "content_knn", "retriever", "als", "als+content")
+DENOISE = (None,)
+"""Denoising quantiles the auto weight tries (the library's default also tries 0.2; the
+benchmark leaves it out for time: the same grid for every generator)."""
 
 
-def _rows(metrics: dict[str, dict[str, float | None]], **key: Any) -> list[dict[str, Any]]:
-    return [{**key, "segment": seg, **{m: vals.get(m) for m in METRIC_KEYS}}
-            for seg, vals in metrics.items()]
+class Store:
+    """Rows for the JSON and per-user test (and validation) figures for the bootstraps."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.users: list[pd.DataFrame] = []
+        self.valid: list[dict[str, Any]] = []
+        self.extra: dict[str, list[dict[str, Any]]] = {"choices": [], "quality": [],
+                                                       "timing": [], "tuning": []}
+
+    def score(self, sp: Split, model: Any, key: dict[str, Any],
+              segments: tuple[str, ...] = ("cold", "warm", "all")) -> None:
+        df = per_user(sp, model, k=KS, on="test", include=segments)
+        for seg in segments:
+            part = df[df["segment"] == seg]
+            self.rows.append({**key, "segment": seg,
+                              **{m: (round(float(part[m].mean()), 6) if len(part) else None)
+                                 for m in METRIC_KEYS}, "n_users": int(len(part))})
+        cols = ["segment", "user_id", "recall@20", "ndcg@20"]
+        self.users.append(df[cols].assign(**{k: key[k] for k in (
+            "split", "seed", "fold", "model", "generator", "precision", "world_share")}))
 
 
-def _score(sp: Split, models: dict[str, Any], **key: Any) -> list[dict[str, Any]]:
-    rows = []
-    for name, model in models.items():
-        m = ranking_metrics(sp, model, k=KS, on="test", include=("cold", "warm", "all"))
-        rows += _rows(m, model=name, **key)
-    return rows
+def _key(sp: Split, model: str, generator: str, precision: float | None = None,
+         world_share: float | None = None, **extra: Any) -> dict[str, Any]:
+    return {"split": sp.kind, "seed": sp.seed, "fold": sp.fold, "model": model,
+            "generator": generator, "precision": precision, "world_share": world_share, **extra}
 
 
-def _protocol_check(sp: Split, models: dict[str, Any]) -> dict[str, Any]:
-    """ranking_metrics vs augment.evaluation.evaluate on these models: equal?"""
-    full = evaluate(sp, models, k=KS)["models"]
-    diffs = []
-    for name, model in models.items():
-        fast = ranking_metrics(sp, model, k=KS, on="test", include=("cold", "warm", "all"))
-        diffs += [abs(fast[s][m] - full[name][s][m]) for s in fast for m in METRIC_KEYS
-                  if fast[s][m] is not None]
-    return {"split": sp.kind, "seed": sp.seed, "models": list(models),
-            "max_abs_diff": max(diffs) if diffs else None}
+def _pick_precision(sp: Split, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Share of the generated positive pairs that are held-out positives of ``sp``."""
+    votes = aggregate_votes([r for r in records if r.get("task") == "pseudo_interactions"])
+    pos = votes[votes["label"] > 0]
+    truth = held_out_positives(sp)
+    true = set(zip(truth["user_id"].astype(str), truth["item_id"].astype(str), strict=True))
+    got = list(zip(pos["user_id"].astype(str), pos["item_id"].astype(str), strict=True))
+    hits = sum(p in true for p in got)
+    return {"n_generated_pairs": len(got),
+            "pick_precision": round(hits / len(got), 4) if got else None}
 
 
-def _ceiling(scored: Split, oracle: pd.DataFrame, seed: int, als: dict[str, Any],
-             key: dict[str, Any]) -> list[dict[str, Any]]:
-    """The most any generator could add: every oracle positive as a generated interaction.
+def _generate(provider: Any, task: Any, first: list[Any], tmp: Path, name: str
+              ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    records, _, stats = G.run_rounds(provider, task, tmp / f"{name}.sqlite", desc=name,
+                                     items=first)
+    return records, stats
 
-    No retrieval limit, no noise, no votes; the weight (1 or 3) chosen on validation
-    cold recall@20 as the tuner would. What the simulated rows reach, as a share of
-    this, is what the pipeline turns of a perfect model's signal into gain.
-    """
+
+def _augmented(store: Store, scored: Split, sp: Split, records: list[dict[str, Any]],
+               als: dict[str, Any], key: dict[str, Any], stats: dict[str, Any],
+               n_targets: int) -> None:
+    t0 = time.perf_counter()
+    models, choice = auto_variants(scored, records, scored.seed, als=als,
+                                   include=("als+augmented",),
+                                   denoise_quantiles=DENOISE)
+    store.score(scored, models["als+augmented"], key, ("cold", "warm"))
+    chosen = next(r for r in choice.table if r.get("chosen"))
+    store.valid.append({**key, "valid": chosen["cold"] or 0.0})
+    store.extra["choices"].append({**key, "weight": choice.weight,
+                                   "denoise_quantile": choice.denoise_quantile,
+                                   "valid_cold": chosen["cold"], "valid_warm": chosen["warm"],
+                                   "reason": choice.reason})
+    store.extra["quality"].append({**key, **_pick_precision(sp, records),
+                                   "requests": stats.get("n_calls"),
+                                   "requests_per_target": round(stats.get("n_items", 0)
+                                                                / max(n_targets, 1), 2),
+                                   "failures": stats.get("n_failures")})
+    store.extra["timing"].append({**key, "tune_fit_score_s": round(time.perf_counter() - t0, 2)})
+
+
+def _ceiling(store: Store, scored: Split, oracle: pd.DataFrame, als: dict[str, Any],
+             key: dict[str, Any]) -> None:
+    """Every oracle positive as a generated interaction, weight (1 or 3) on validation."""
+    from augment.evaluation.tuned import validation_score
+
     pos = oracle.loc[oracle["weight"] > 0, ["user_id", "item_id"]]
     train = scored.train
     best = None
     for w in (1.0, 3.0):
         inter = pd.concat([train.interactions.assign(source="observed"),
                            pos.assign(weight=w, source="generated")], ignore_index=True)
-        model = ALSRecommender(seed=seed, **als).fit(train.replace(interactions=inter))
-        val = ranking_metrics(scored, model, k=20, on="valid", include=("cold",))["cold"]
-        if best is None or (val["recall@20"] or 0) > best[0]:
-            best = (val["recall@20"] or 0, w, model)
-    return _score(scored, {"als+oracle": best[2]}, **key, weight=best[1])
+        model = ALSRecommender(**als).fit(train.replace(interactions=inter))
+        v = validation_score(scored, model)
+        if best is None or v > best[0]:
+            best = (v, w, model)
+    assert best is not None
+    store.score(scored, best[2], key, ("cold", "warm"))
+    store.valid.append({**key, "valid": best[0]})
 
 
-def _augmented(scored: Split, records: list[dict[str, Any]], seed: int, als: dict[str, Any],
-               key: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    models, choice = auto_variants(scored, records, seed, als=als)
-    rows = _score(scored, models, **key, weight=choice.weight,
-                  denoise_quantile=choice.denoise_quantile)
-    return rows, {**key, "split": scored.kind, "seed": seed, **choice.to_dict()}
+def _baselines(store: Store, scored: Split, args: argparse.Namespace,
+               world_share: float | None) -> tuple[Any, str]:
+    tb = fit_tuned_baselines(scored, scored.seed, als={"factors": args.factors})
+    for name in RANKERS:
+        key = _key(scored, name, "none", world_share=world_share)
+        store.score(scored, tb.models[name], key)
+        store.valid.append({**key, "valid": tb.validation[name]})
+    store.extra["tuning"].append({**_key(scored, "*", "none", world_share=world_share),
+                                  "params": tb.params, "validation": tb.validation,
+                                  "grid": tb.grid})
+    ranker = max(RANKERS, key=lambda n: tb.validation[n])
+    return tb, ranker
 
 
-def run_split(ds: Dataset, kind: str, seed: int, args: argparse.Namespace, tmp: Path,
-              out: dict[str, Any]) -> None:
-    """Baselines, simulated providers and (optionally) the local model on one split."""
+def _task(sp: Split, args: argparse.Namespace) -> tuple[Any, list[Any], int]:
+    rounds = args.user_rounds if sp.kind == "user-cold" else 1
+    task = G.pseudo_task(sp, n_candidates=args.candidates, seed=sp.seed, rounds=rounds,
+                         n_repeats=args.repeats)
+    n_targets = len(sp.cold_items) + len(sp.cold_users)
+    return task, task.work_items(), n_targets
+
+
+def _llm_free(store: Store, sp: Split, scored: Split, tb: Any, ranker: str, task: Any,
+              first: list[Any], n_targets: int, args: argparse.Namespace, tmp: Path,
+              world_share: float | None) -> None:
+    provider = LLMFreeProvider(tb.models[ranker], user_ids=sp.dataset.user_vocab.ids,
+                               item_ids=sp.dataset.item_vocab.ids, picks=args.picks,
+                               model=f"llm-free-{ranker}")
+    records, stats = _generate(provider, task, first, tmp, f"llm_free-{world_share}")
+    _augmented(store, scored, sp, records, tb.als,
+               _key(scored, "als+augmented", "llm_free", world_share=world_share, picker=ranker),
+               stats, n_targets)
+
+
+def _folder(tmp: Path, *parts: Any) -> Path:
+    """A fresh store folder per seed/fold: a request's cached answer never crosses runs."""
+    path = tmp.joinpath("-".join(str(p) for p in parts))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_unit(ds: Dataset, kind: str, seed: int, fold: int | None, args: argparse.Namespace,
+             tmp: Path, store: Store) -> None:
+    """One seed (item-cold) or fold (user-cold): LLM-free models, llm_free, oracle, ceiling."""
     t0 = time.perf_counter()
-    sp = split(ds, kind, seed=seed)
+    tmp = _folder(tmp, kind, seed, fold)
+    sp = split(ds, kind, seed=seed, **({"folds": args.folds, "fold": fold}
+                                        if fold is not None else {}))
     scored, oracle = oracle_split(sp, seed=seed)
-    als: dict[str, Any] = {"factors": args.factors}
-    if args.refit_scale is not None:
-        als["refit_scale"] = args.refit_scale
-    base = fit_baselines(sp, seed, als=als)
-    out["rows"] += _score(scored, base, split=kind, seed=seed, provider="none", noise=None,
-                          llm=None)
-    out["rows"] += _ceiling(scored, oracle, seed, als, {
-        "split": kind, "seed": seed, "provider": "ceiling", "noise": None, "llm": None})
-    if seed == args.seeds[0]:
-        out["protocol_check"].append(_protocol_check(scored, {"als+content": base["als+content"]}))
-    t_base = time.perf_counter() - t0
-
-    if args.noise:
-        t1 = time.perf_counter()
-        rounds = args.user_rounds if kind == "user-cold" else 1
-        task = G.pseudo_task(sp, n_candidates=args.candidates, seed=seed, rounds=rounds)
-        pseudo_items = task.work_items()
-        attr_items = G.attribute_items(ds)
-        log.info("%s seed %d: %d pseudo + %d attribute requests built in %.1fs", kind, seed,
-                 len(pseudo_items), len(attr_items), time.perf_counter() - t1)
-    for noise in args.noise:
-        t1 = time.perf_counter()
-        provider = SimulatedProvider(oracle, ds.items, noise=noise, seed=seed)
-        store = tmp / f"{kind}-{seed}-simulated.sqlite"
-        attrs, _, a_stats = G.run_engine(provider, attr_items, tmp / "attributes.sqlite",
-                                         desc="attributes")
-        pseudo, _, p_stats = G.run_rounds(provider, task, store, desc="pseudo",
-                                          items=pseudo_items)
-        t_gen = time.perf_counter() - t1
-        key = {"split": kind, "seed": seed, "provider": "simulated", "noise": noise,
-               "llm": provider.model, "rounds": rounds}
-        rows, choice = _augmented(scored, attrs + pseudo, seed, als, key)
-        out["rows"] += rows
-        out["choices"].append(choice)
-        out["quality"].append({**key, "kind": "pseudo_interactions", "engine": p_stats,
-                               **G.bias_quality(sp, pseudo)})
-        out["quality"].append({**key, "kind": "genres", "engine": a_stats,
-                               **G.genre_quality(attrs, ds.items)})
-        out["timing"].append({**key, "generate_s": round(t_gen, 2),
-                              "tune_fit_score_s": round(time.perf_counter() - t1 - t_gen, 2)})
-        log.info("%s seed %d noise %.2f: weight %s, %.1fs", kind, seed, noise, choice["weight"],
-                 time.perf_counter() - t1)
-    if not args.skip_local and seed in args.local_seeds:
-        _run_local(ds, sp, scored, seed, als, args, tmp, out)
-    out["timing"].append({"split": kind, "seed": seed, "baselines_s": round(t_base, 2),
-                          "total_s": round(time.perf_counter() - t0, 2)})
+    tb, ranker = _baselines(store, scored, args, None)
+    task, first, n_targets = _task(sp, args)
+    _llm_free(store, sp, scored, tb, ranker, task, first, n_targets, args, tmp, None)
+    _ceiling(store, scored, oracle, tb.als, _key(scored, "als+oracle", "oracle"))
+    held = held_out_positives(sp)
+    for p in args.precisions:
+        provider = SimulatedProvider(oracle, ds.items, precision=p, picks=args.picks,
+                                     held_out=held, seed=seed)
+        records, stats = _generate(provider, task, first, tmp, f"oracle-{p}")
+        _augmented(store, scored, sp, records, tb.als,
+                   _key(scored, "als+augmented", "oracle", p), stats, n_targets)
+    if not args.skip_local and seed in args.local_seeds and (fold or 0) == 0:
+        _run_local(ds, sp, scored, tb, args, tmp, store)
+    store.extra["timing"].append({**_key(scored, "*", "*"),
+                                  "unit_s": round(time.perf_counter() - t0, 2)})
+    log.info("%s seed %d fold %s: %.1fs", kind, seed, fold, time.perf_counter() - t0)
 
 
-def _run_local(ds: Dataset, sp: Split, scored: Split, seed: int, als: dict[str, Any],
-               args: argparse.Namespace, tmp: Path, out: dict[str, Any]) -> None:
+def run_world_unit(platform: Dataset, world: pd.DataFrame, share: float, kind: str, seed: int,
+                   fold: int | None, args: argparse.Namespace, tmp: Path, store: Store) -> None:
+    """One seed/fold on the platform users: LLM-free models, llm_free and the world model."""
+    t0 = time.perf_counter()
+    tmp = _folder(tmp, "world", share, kind, seed, fold)
+    sp = split(platform, kind, seed=seed, **({"folds": args.folds, "fold": fold}
+                                              if fold is not None else {}))
+    tb, ranker = _baselines(store, sp, args, share)
+    task, first, n_targets = _task(sp, args)
+    _llm_free(store, sp, sp, tb, ranker, task, first, n_targets, args, tmp, share)
+    provider = WorldProvider(world, platform.items, platform_users=sp.dataset.user_vocab.ids,
+                             picks=args.picks, noise=args.world_noise, seed=seed)
+    records, stats = _generate(provider, task, first, tmp, f"world-{share}")
+    _augmented(store, sp, sp, records, tb.als,
+               _key(sp, "als+augmented", "world", world_share=share), stats, n_targets)
+    store.extra["timing"].append({**_key(sp, "*", "world", world_share=share),
+                                  "unit_s": round(time.perf_counter() - t0, 2)})
+    log.info("world %.2f %s seed %d fold %s: %.1fs", share, kind, seed, fold,
+             time.perf_counter() - t0)
+
+
+def _run_local(ds: Dataset, sp: Split, scored: Split, tb: Any, args: argparse.Namespace,
+               tmp: Path, store: Store) -> None:
     """The embedded model on a sample of cold targets (half validation, half test)."""
     from augment.providers import get_provider
 
-    t1 = time.perf_counter()
     # short answers: at most 5 picks (schema) and 256 tokens; a 135M model otherwise
     # lists ids until max_tokens and the answer is cut
-    provider = get_provider("local", model_path=args.model_path, n_ctx=4096, seed=seed,
+    provider = get_provider("local", model_path=args.model_path, n_ctx=4096, seed=sp.seed,
                             max_tokens=256)
-    rng = np.random.default_rng([seed, 7])
+    rng = np.random.default_rng([sp.seed, 7])
     col = "item_id" if sp.kind == "item-cold" else "user_id"
     targets = []
     for part in (scored.valid, scored.test):
@@ -188,75 +272,157 @@ def _run_local(ds: Dataset, sp: Split, scored: Split, seed: int, als: dict[str, 
     kw = {"cold_items": targets, "cold_users": []} if col == "item_id" else {
         "cold_items": [], "cold_users": targets}
     task = G.pseudo_task(sp, n_candidates=args.local_candidates, history_items=2, max_picks=5,
-                         seed=seed, **kw)
-    store = tmp / f"{sp.kind}-{seed}-local.sqlite"
-    pseudo, _, p_stats = G.run_engine(provider, task.work_items(), store, desc="local pseudo",
-                                      concurrency=1)
-    genre_ids = (targets if col == "item_id" else
-                 rng.choice(sorted(sp.cold_items or sp.dataset.items["item_id"]),
-                            len(targets), replace=False).tolist())
-    attrs, _, a_stats = G.run_engine(
-        provider, G.attribute_items(ds, item_ids=genre_ids, hide_genres=True,
-                                    items_per_request=1),
-        tmp / "local-attributes.sqlite", desc="local attributes", concurrency=1)
-    t_gen = time.perf_counter() - t1
-    key = {"split": sp.kind, "seed": seed, "provider": "local", "noise": None,
-           "llm": provider.model, "sample": len(targets)}
-    rows, choice = _augmented(scored, attrs + pseudo, seed, als, key)
-    out["rows"] += rows
-    out["choices"].append(choice)
-    out["quality"].append({**key, "kind": "pseudo_interactions", "engine": p_stats,
-                           **G.bias_quality(sp, pseudo)})
-    out["quality"].append({**key, "kind": "genres", "genres_hidden": True, "engine": a_stats,
-                           **G.genre_quality(attrs, ds.items),
-                           "majority_guess": G.majority_genre_quality(ds.items, genre_ids)})
-    out["timing"].append({**key, "generate_s": round(t_gen, 2),
-                          "tune_fit_score_s": round(time.perf_counter() - t1 - t_gen, 2)})
+                         seed=sp.seed, **kw)
+    records, _, stats = G.run_engine(provider, task.work_items(), tmp / f"{sp.kind}-local.sqlite",
+                                     desc="local pseudo", concurrency=1)
+    _augmented(store, scored, sp, records, tb.als,
+               _key(scored, "als+augmented", "local", llm=provider.model, sample=len(targets)),
+               stats, len(targets))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench.cold_start", description=__doc__.split("\n")[0])
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                   help="item-cold seeds (user-cold uses the first, with --folds)")
+    p.add_argument("--folds", type=int, default=10, help="user-cold folds over users")
+    p.add_argument("--only-folds", type=int, nargs="*", default=None,
+                   help="run only these user-cold folds (development; default: all)")
     p.add_argument("--splits", nargs="+", default=["item-cold", "user-cold"],
                    choices=["item-cold", "user-cold"])
-    p.add_argument("--noise", type=float, nargs="*", default=[0.0, 0.25, 0.5],
-                   help="simulated provider noise levels (none: no simulated rows)")
-    p.add_argument("--candidates", type=int, default=100, help="candidates per cold target")
-    p.add_argument("--user-rounds", type=int, default=USER_ROUNDS,
-                   help="rounds of pseudo-interaction requests per cold user (simulated rows)")
+    p.add_argument("--precisions", type=float, nargs="*",
+                   default=[1.0, 0.75, 0.5, 0.25, 0.1, 0.0],
+                   help="oracle pick precisions (none: no oracle rows)")
+    p.add_argument("--picks", type=int, default=10, help="picks per request, every generator")
+    p.add_argument("--candidates", type=int, default=100, help="candidates per request")
+    p.add_argument("--user-rounds", type=int, default=5, help="rounds per cold user")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="requests per target and round (shuffled candidates)")
+    p.add_argument("--world-shares", type=float, nargs="*", default=[0.5],
+                   help="shares of users held out as the world group (none: no world rows)")
+    p.add_argument("--world-noise", type=float, default=0.0)
     p.add_argument("--factors", type=int, default=64)
-    p.add_argument("--refit-scale", type=float, default=None,
-                   help="ALSRecommender refit_scale (default: the class default)")
     p.add_argument("--skip-local", action="store_true", help="no embedded-model rows")
     p.add_argument("--model-path", default=None, help="a GGUF file (default SmolLM2-135M)")
     p.add_argument("--local-sample", type=int, default=2,
                    help="cold targets per split for the local model (half validation, half test)")
     p.add_argument("--local-candidates", type=int, default=10)
     p.add_argument("--local-seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples")
+    p.add_argument("--jobs", type=int, default=3, help="worker processes (seeds/folds in "
+                   "parallel; 1 = in this process)")
+    p.add_argument("--from-checkpoint", action="store_true",
+                   help="summarise the seeds/folds a cut-short run finished (its checkpoint "
+                        "in --out); the output says which did not run")
     p.add_argument("--data-dir", default=None, help="folder holding ml-latest-small/")
     p.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     return p.parse_args(argv)
+
+
+def _units(kind: str, args: argparse.Namespace) -> list[tuple[int, int | None]]:
+    if kind == "item-cold":
+        return [(s, None) for s in args.seeds]
+    folds = range(args.folds) if args.only_folds is None else args.only_folds
+    return [(args.seeds[0], f) for f in folds]
+
+
+_SHARED: dict[str, Any] = {}
+"""What the worker processes read (set before they fork): the dataset and the arguments."""
+
+
+def _work(job: tuple[str, float | None, str, int, int | None]) -> tuple[Store, float]:
+    """One seed/fold in a worker: ``(its Store, its CPU seconds)``."""
+    what, share, kind, seed, fold = job
+    ds, args, tmp = _SHARED["ds"], _SHARED["args"], Path(_SHARED["tmp"])
+    store = Store()
+    c0 = time.process_time()
+    if what == "main":
+        run_unit(ds, kind, seed, fold, args, tmp, store)
+    else:
+        platform, world = _SHARED["worlds"][share]
+        run_world_unit(platform, world, share, kind, seed, fold, args, tmp, store)
+    return store, time.process_time() - c0
+
+
+def _merge(into: Store, part: Store) -> None:
+    into.rows += part.rows
+    into.users += part.users
+    into.valid += part.valid
+    for k, v in part.extra.items():
+        into.extra[k] += v
+
+
+def _run_all(ds: Dataset, args: argparse.Namespace, tmp: str) -> tuple[Store, float]:
+    """Every seed/fold, in ``args.jobs`` processes (forked; results merged in job order)."""
+    import multiprocessing as mp
+
+    # per seed/fold: the main run, then its world runs (a cut-short run keeps both matched)
+    jobs: list[tuple[str, float | None, str, int, int | None]] = [
+        job for kind in args.splits for seed, fold in _units(kind, args)
+        for job in [("main", None, kind, seed, fold)]
+        + [("world", share, kind, seed, fold) for share in args.world_shares]]
+    _SHARED.update(ds=ds, args=args, tmp=tmp, worlds={
+        share: hold_out_users(ds, share, seed=args.seeds[0]) for share in args.world_shares})
+    store, cpu = Store(), 0.0
+    checkpoint = args.out / ".cold_start_checkpoint.pkl"
+
+    def take(parts: Any) -> None:
+        nonlocal cpu
+        for n, (part, c) in enumerate(parts):
+            _merge(store, part)
+            cpu += c
+            # what is done so far, for --from-checkpoint if the run is cut short
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            checkpoint.write_bytes(pickle.dumps({"store": store, "cpu": cpu,
+                                                 "done": jobs[:n + 1], "jobs": jobs}))
+
+    if args.jobs <= 1:
+        take(map(_work, jobs))
+    else:
+        with mp.get_context("fork").Pool(args.jobs) as pool:
+            take(pool.imap(_work, jobs))
+    return store, cpu
 
 
 def main(argv: Sequence[str] | None = None, dataset: Dataset | None = None) -> dict[str, Any]:
     """Run the benchmark; returns the results dict (also written as JSON and Markdown)."""
     args = parse_args(argv)
     ds = dataset if dataset is not None else load_movielens(args.data_dir)
-    out: dict[str, Any] = {"dataset": ds.name, "args": {k: (str(v) if isinstance(v, Path) else v)
-                                                        for k, v in vars(args).items()},
-                           "rows": [], "choices": [], "quality": [], "timing": [],
-                           "protocol_check": []}
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="augment-bench-") as tmp:
-        for kind in args.splits:
-            for seed in args.seeds:
-                run_split(ds, kind, seed, args, Path(tmp), out)
-    out["wall_s"] = round(time.perf_counter() - t0, 1)
-    out["summary"] = summarize(out["rows"])
-    out["goals"] = goals(out)
+    t0, c0 = time.perf_counter(), time.process_time()
+    partial = None
+    if args.from_checkpoint:
+        saved = pickle.loads((args.out / ".cold_start_checkpoint.pkl").read_bytes())
+        store, cpu_units = saved["store"], saved["cpu"]
+        partial = {"done": saved["done"], "not_run": saved["jobs"][len(saved["done"]):]}
+    else:
+        with tempfile.TemporaryDirectory(prefix="augment-bench-") as tmp:
+            store, cpu_units = _run_all(ds, args, tmp)
+    wall = round(time.perf_counter() - t0, 1)
+    cpu = round(cpu_units + (time.process_time() - c0), 1)  # workers + this process
+    protocols = {kind: protocol(split(ds, kind, seed=args.seeds[0], **(
+        {"folds": args.folds, "fold": 0} if kind == "user-cold" else {})))
+        for kind in args.splits}
+    out: dict[str, Any] = {
+        "protocol": {**protocols, "rating_threshold": "MovieLens ratings >= 3.5 are positives "
+                     "(weight 1), other ratings dropped (load_movielens default)",
+                     "folds": args.folds, "item_cold_seeds": args.seeds,
+                     "fold_in": "oracle rows: half of every cold target's held-out "
+                                "positives go to the oracle and are excluded from every "
+                                "model's ranking and from scoring (Split.known)",
+                     "best_llm_free": "the LLM-free model with the best mean validation "
+                                      "cold recall@20 over seeds/folds",
+                     "ci": f"paired bootstrap over scored users, {args.bootstrap} resamples "
+                           "within each seed/fold, 95% percentile interval",
+                     "generators": {"picks": args.picks, "candidates": args.candidates,
+                                    "user_rounds": args.user_rounds, "repeats": args.repeats}},
+        "dataset": ds.name,
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "rows": store.rows, "wall_s": wall, "cpu_s": cpu, "partial": partial}
+    out.update(summarize(store, n_boot=args.bootstrap))
+    out.update(store.extra)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "cold_start.json").write_text(json.dumps(out, indent=1, default=str) + "\n")
     write_markdown(out, args.out / "cold_start.md")
+    write_plot(out, args.out / "cold_start_break_even.png")
     return out
 
 
@@ -266,4 +432,4 @@ if __name__ == "__main__":
                   "augment.evaluation", "augment.features", "augment.tuning"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     result = main()
-    print(f"wrote cold_start.json/.md in {result['wall_s']}s")  # noqa: T201
+    print(f"wrote cold_start.json/.md/.png in {result['wall_s']}s")  # noqa: T201

@@ -1,6 +1,6 @@
 """The standing reliability suite: faults, kills, bad inputs and property tests, one command.
 
-    python -m bench.reliability              # ~5 minutes; writes bench/results/reliability.json
+    python -m bench.reliability    # 5-20 min (machine load); writes bench/results/reliability.json
 
 (a) **faults**: 1,000+ HTTP requests through the real openai and anthropic SDKs to the
     loopback servers, 20% of them faulted (429 with Retry-After, 500, 529, dropped

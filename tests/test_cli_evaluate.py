@@ -38,6 +38,10 @@ def test_evaluate_writes_metrics_and_prints_table(folder, tmp_path, capsys):
     assert [p.name for p in out.iterdir()] == ["metrics.json"]  # no temporary file left
     printed = capsys.readouterr().out
     assert "| cold    | content_knn |" in printed and "recall@10" in printed
+    assert metrics["protocol"]["recall"] == "hits@k / |relevant|"
+    assert "all cold items" in metrics["protocol"]["candidates"]["cold"]
+    assert "recall_capped@10" in metrics["models"]["als"]["cold"]
+    assert "protocol: ColdRec item-cold" in printed
 
 
 def test_user_cold_and_model_subset(folder, capsys):

@@ -28,9 +28,11 @@ def test_metrics_hand_computed():
     hits = M.hits_matrix(top, relevant)
     assert hits.tolist() == [[False, True, False, True], [False, False, False, False]]
     n_rel = np.array([3, 1])
-    # user 0: 2 hits in top 4, min(4, 3) = 3 relevant reachable
+    # user 0: 2 hits in top 4 of 3 relevant
     assert M.recall_at_k(hits, n_rel, 4).tolist() == [2 / 3, 0.0]
-    assert M.recall_at_k(hits, n_rel, 2).tolist() == [1 / 2, 0.0]  # capped at min(k, n_rel)
+    assert M.recall_at_k(hits, n_rel, 2).tolist() == [1 / 3, 0.0]  # / |relevant|
+    assert M.recall_capped_at_k(hits, n_rel, 2).tolist() == [1 / 2, 0.0]  # / min(k, n_rel)
+    assert M.recall_capped_at_k(hits, n_rel, 4).tolist() == [2 / 3, 0.0]
     dcg = 1 / math.log2(3) + 1 / math.log2(5)
     idcg = 1 + 1 / math.log2(3) + 1 / math.log2(4)
     assert M.ndcg_at_k(hits, n_rel, 4) == pytest.approx([dcg / idcg, 0.0])
@@ -44,7 +46,8 @@ def test_metrics_hand_computed():
     # a perfect ranking scores 1 everywhere
     perfect = M.hits_matrix(np.array([[1, 2, 3]]), [{1, 2, 3}])
     assert M.ndcg_at_k(perfect, np.array([3]), 3)[0] == pytest.approx(1.0)
-    assert M.recall_at_k(perfect, np.array([5]), 3)[0] == 1.0
+    assert M.recall_capped_at_k(perfect, np.array([5]), 3)[0] == 1.0
+    assert M.recall_at_k(perfect, np.array([5]), 3)[0] == pytest.approx(3 / 5)
 
 
 def _clustered(rng, n_users=150, n_items=300) -> Dataset:
@@ -81,15 +84,17 @@ def item_split(rng):
 
 def test_evaluate_shape_and_oracle(item_split):
     out = evaluate(item_split, {"oracle": Oracle(item_split.test)}, k=(5, 10))
-    assert set(out) == {"split", "seed", "k", "models"}
+    assert set(out) == {"split", "seed", "k", "protocol", "models"}
     assert out["split"] == "item-cold" and out["k"] == [5, 10] and out["seed"] == 0
     segs = out["models"]["oracle"]
     assert list(segs) == ["cold", "warm", "all"]
-    keys = {f"{m}@{k}" for m in ("recall", "ndcg", "hit_rate", "precision", "coverage",
-                                 "popularity") for k in (5, 10)}
+    keys = {f"{m}@{k}" for m in ("recall", "recall_capped", "ndcg", "hit_rate", "precision",
+                                 "coverage", "popularity") for k in (5, 10)}
     for seg in segs.values():
         assert set(seg) == keys
-        assert seg["recall@10"] == pytest.approx(1.0) and seg["ndcg@10"] == pytest.approx(1.0)
+        assert seg["recall_capped@10"] == pytest.approx(1.0)
+        assert seg["ndcg@10"] == pytest.approx(1.0)
+        assert seg["recall@10"] <= 1.0
         assert seg["hit_rate@5"] == 1.0
 
 
@@ -101,9 +106,10 @@ def test_baselines_on_item_cold(item_split):
     assert list(models) == ["random", "popularity", "content_knn", "als", "als+content"]
     out = evaluate(item_split, models, k=(5,))["models"]
     cold = {n: out[n]["cold"]["recall@5"] for n in out}
-    # content finds the cold items' group; plain ALS knows nothing of cold items
-    assert cold["content_knn"] > cold["random"] + 0.1
-    assert cold["als+content"] > cold["random"] + 0.1
+    # content finds the cold items' group (half the cold items: about 2x chance); plain
+    # ALS knows nothing of cold items
+    assert cold["content_knn"] > 1.5 * cold["random"]
+    assert cold["als+content"] > 1.5 * cold["random"]
     assert out["als"]["cold"] == out["popularity"]["cold"]  # all ties -> same seeded chance
     assert out["als"]["warm"]["recall@5"] > out["random"]["warm"]["recall@5"]
     # determinism: the same seed gives the same numbers
@@ -161,8 +167,8 @@ def test_known_pairs_are_excluded_like_training_items(rng, kind):
 
     with_known = evaluate(sp, {"m": KnownFirst()}, k=(2,))["models"]["m"]["cold"]
     without = evaluate(replace(sp, known=None), {"m": KnownFirst()}, k=(2,))["models"]["m"]
-    assert with_known["recall@2"] == pytest.approx(1.0)
-    assert without["cold"]["recall@2"] < 0.9
+    assert with_known["recall_capped@2"] == pytest.approx(1.0)
+    assert without["cold"]["recall_capped@2"] < 0.9
     seen = sp.seen_matrix()
     u = sp.dataset.user_vocab.index(known["user_id"])
     i = sp.dataset.item_vocab.index(known["item_id"])

@@ -104,3 +104,42 @@ def test_bad_arguments(ds):
         split(tiny, "item-cold")
     with pytest.raises(DataError, match="needs more users"):
         split(tiny, "user-cold")
+
+
+def test_user_folds_make_every_user_a_cold_test_user_exactly_once(ds):
+    from augment.splits import split as make
+
+    folds = 5
+    eligible = set(ds.interactions.groupby("user_id").size().loc[lambda s: s > 3].index)
+    tested: list = []
+    for f in range(folds):
+        sp = make(ds, "user-cold", seed=1, folds=folds, fold=f)
+        cold_test = set(sp.test.loc[sp.test["segment"] == "cold", "user_id"])
+        cold_valid = set(sp.valid.loc[sp.valid["segment"] == "cold", "user_id"])
+        assert sp.fold == f and not cold_test & cold_valid
+        assert cold_test | cold_valid == set(sp.cold_users)
+        # cold users keep k=3 training rows; none of their other rows is trained
+        train = sp.train.interactions
+        assert (train[train["user_id"].isin(sp.cold_users)].groupby("user_id").size() == 3).all()
+        tested += sorted(cold_test)
+    assert sorted(tested) == sorted(eligible)  # each once
+
+
+def test_fold_arguments_are_checked(ds):
+    with pytest.raises(ConfigError):
+        split(ds, "item-cold", folds=5)
+    with pytest.raises(ConfigError):
+        split(ds, "user-cold", folds=5, fold=5)
+
+
+def test_hold_out_users_leaves_disjoint_groups(ds):
+    from augment.splits import hold_out_users
+
+    platform, world = hold_out_users(ds, 0.3, seed=0)
+    assert not set(world["user_id"]) & set(platform.interactions["user_id"])
+    assert not set(world["user_id"]) & set(platform.user_vocab.ids)
+    assert len(world) + len(platform.interactions) == len(ds.interactions)
+    n_users = ds.interactions["user_id"].nunique()
+    assert world["user_id"].nunique() == round(0.3 * n_users)
+    with pytest.raises(ConfigError):
+        hold_out_users(ds, 1.0)

@@ -7,11 +7,13 @@ from augment.evaluation.baselines import (
     RandomScorer,
     fit_baselines,
 )
-from augment.evaluation.protocol import METRICS, SEGMENTS, evaluate, segments
+from augment.evaluation.protocol import METRICS, SEGMENTS, evaluate, per_user, protocol, segments
 from augment.evaluation.table import format_table
 
 __all__ = [
     "evaluate",
+    "per_user",
+    "protocol",
     "fit_baselines",
     "format_table",
     "segments",

@@ -2,11 +2,15 @@
 
 Conventions (binary relevance):
 
-- ``recall@k`` = hits / min(k, n_relevant), the "capped" recall (Liang et al.,
-  2018), so a perfect ranking scores 1.0 even when a user has more than k relevant
-  items. It equals plain recall (hits / n_relevant) whenever n_relevant <= k.
+- ``recall@k`` = hits / n_relevant, as ColdRec (``util/metrics.py``), RecBole
+  and Microsoft Recommenders compute it: a user with more than k relevant items
+  cannot reach 1.0.
+- ``recall_capped@k`` = hits / min(k, n_relevant), the "capped" recall (Liang et
+  al., 2018; LensKit's convention), so a perfect ranking scores 1.0 even when a
+  user has more than k relevant items. It equals ``recall@k`` whenever
+  n_relevant <= k.
 - ``ndcg@k`` = DCG / ideal DCG with gains 1 / log2(rank + 1), the ideal list
-  holding min(k, n_relevant) hits.
+  holding min(k, n_relevant) hits (ColdRec's NDCG).
 - ``hit_rate@k`` = 1 if any relevant item is in the top k, else 0.
 - ``precision@k`` = hits / k.
 - ``coverage@k`` = distinct items recommended to anyone / candidate items.
@@ -23,8 +27,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.stats
 
-__all__ = ["hits_matrix", "recall_at_k", "ndcg_at_k", "hit_rate_at_k", "precision_at_k",
-           "coverage", "popularity_percentile"]
+__all__ = ["hits_matrix", "recall_at_k", "recall_capped_at_k", "ndcg_at_k", "hit_rate_at_k",
+           "precision_at_k", "coverage", "popularity_percentile"]
 
 
 def hits_matrix(top: np.ndarray, relevant: Sequence[set[int] | np.ndarray]) -> np.ndarray:
@@ -41,6 +45,11 @@ def _n_rel(relevant) -> np.ndarray:
 
 
 def recall_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """Per-user hits in the top k / n_relevant (the field's recall)."""
+    return hits[:, :k].sum(axis=1) / np.asarray(n_relevant, dtype=float)
+
+
+def recall_capped_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
     """Per-user hits in the top k / min(k, n_relevant)."""
     return hits[:, :k].sum(axis=1) / np.minimum(k, np.asarray(n_relevant, dtype=float))
 

@@ -6,8 +6,8 @@ from typing import Any
 
 __all__ = ["format_table", "text_table"]
 
-_SHORT = {"recall": "recall", "ndcg": "ndcg", "hit_rate": "hit", "precision": "prec",
-          "coverage": "cov", "popularity": "pop"}
+_SHORT = {"recall": "recall", "recall_capped": "rcap", "ndcg": "ndcg", "hit_rate": "hit",
+          "precision": "prec", "coverage": "cov", "popularity": "pop"}
 
 
 def format_table(metrics: dict[str, Any]) -> str:

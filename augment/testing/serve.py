@@ -23,7 +23,8 @@ from augment.testing.servers import AnthropicServer, OpenAIServer
 
 __all__ = ["main", "SERVERS"]
 
-SERVERS = {"openai": OpenAIServer, "anthropic": AnthropicServer}
+SERVERS: dict[str, type[OpenAIServer] | type[AnthropicServer]] = {
+    "openai": OpenAIServer, "anthropic": AnthropicServer}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     server = SERVERS[args.api](seed=args.seed, fault_rate=args.fault_rate, port=args.port)
     try:
-        server.start()
+        server.start()  # returns the base class: keep ``server`` typed as the subclass
     except OSError as exc:
         print(f"serve: error: cannot listen on port {args.port}: {exc.strerror or exc}",
               file=sys.stderr)

@@ -2,14 +2,15 @@
 
 Never use it to enrich real data: it reads the answers from interactions that
 a real model could not see. It exists to measure what the pipeline is worth
-when the generated data has a known quality (``noise`` = share of answers
-replaced at random), with the real engine, schemas, checks, votes and
-enrichment in the path. It is deliberately not registered in
+when the generated data has a known quality (``precision`` = share of picks
+that are real held-out positives), with the real engine, schemas, checks,
+votes and enrichment in the path. It is deliberately not registered in
 :func:`augment.providers.get_provider`; import it by module path::
 
     from augment.testing.simulated import SimulatedProvider, oracle_split
     scored, oracle = oracle_split(split, seed=0)       # disjoint: never score what it knows
-    provider = SimulatedProvider(oracle, split.dataset.items, noise=0.25, seed=0)
+    provider = SimulatedProvider(oracle, split.dataset.items, precision=0.25, picks=10,
+                                 held_out=held_out_positives(split), seed=0)
 
 **Leakage rule.** What the provider knows and what is scored must be disjoint.
 :func:`oracle_split` cuts every cold target's held-out interactions (cold items
@@ -18,35 +19,28 @@ two: the *oracle* part goes to the provider, the rest stays in the returned
 split's ``valid``/``test`` and alone is scored. Evaluate every model on that
 returned split.
 
-How requests are read (robust to prompt wording): the candidates are the
-``enum`` of the request schema's id field (the tasks constrain picks to it); the
-target id is read from the JSON inside the first user message's ``<data>``
-block (``item.item_id``, ``user.user_id``, ``item_id`` or ``items[].item_id``).
+**Picks** (pseudo-interaction requests). A model of precision ``p`` with a
+budget of ``picks`` per request: ``B ~ Binomial(picks, p)`` slots are true
+picks, drawn from the candidates the oracle knows as positives (at most as many
+as there are: fewer when the candidates hold fewer), and the other
+``picks - B`` slots are *wrong* picks, drawn from the candidates that are **not
+held-out positives of the target at all** (``held_out``: oracle and scored
+parts alike, so no "noise" pick is a lucky hit). ``p = 0`` carries no signal:
+every request gets ``picks`` wrong picks, whatever the truth; the number of
+picks never depends on the truth except through the cap on true picks. The draw
+is seeded per target and candidate set, so the repeats of a request (shuffled
+candidates) get the same picks, as a model with a wrong belief would give.
+``pseudo_interactions_cold_item`` answers are users, ``_cold_user`` ones are
+positive items (no negatives). Every confidence is ``"high"``.
 
-Answers:
-
-- ``pseudo_interactions_cold_item``: the candidate users with an oracle
-  interaction with the item; ``pseudo_interactions_cold_user``: the candidate
-  items in the user's oracle interactions (positives; no negatives). Each pick
-  is, with probability ``noise``, replaced by a random non-picked candidate.
-  With ``correlated=True`` (default) the noise is drawn per target, not per
-  request: the repeats with shuffled candidates make the *same* mistakes, as a
-  model with a wrong belief would, so voting cannot wash them out.
-- ``item_attributes`` (single or batch): the item's real genres (limited to the
-  schema's genre enum) and tags, each dropped with probability
-  ``attribute_drop`` (default ``noise``; one genre is always kept, the schema
-  needs one), and its title as summary. The drop is drawn per item (the same
-  for every ``seed``, so cached answers stay valid across seeds).
-
-Every confidence is ``"high"`` (noise is not signalled through confidence).
+``item_attributes`` (single or batch): the item's real genres (limited to the
+schema's genre enum) and tags, each dropped with probability ``attribute_drop``
+(one genre is always kept, the schema needs one), and its title as summary.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import zlib
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -54,13 +48,20 @@ import numpy as np
 import pandas as pd
 
 from augment.errors import ConfigError, PermanentProviderError
-from augment.providers.base import Completion, Request, Usage
+from augment.providers.base import Completion, Request
 from augment.splits import Split
+from augment.testing._picks import (
+    completion,
+    pick_request,
+    picks_answer,
+    request_data,
+    schema_enum,
+    stable_rng,
+)
 
-__all__ = ["SimulatedProvider", "oracle_split", "NAME"]
+__all__ = ["SimulatedProvider", "oracle_split", "held_out_positives", "NAME"]
 
 NAME = "simulated"
-_DATA = re.compile(r"<data>\n(.*)\n</data>", re.DOTALL)
 
 
 def oracle_split(split: Split, *, fraction: float = 0.5, seed: int = 0
@@ -97,20 +98,13 @@ def oracle_split(split: Split, *, fraction: float = 0.5, seed: int = 0
     return replace(split, valid=kept["valid"], test=kept["test"], known=known), oracle
 
 
-def _data(request: Request) -> Any:
-    for m in request.messages:
-        if m.get("role") == "user":
-            found = _DATA.search(m.get("content", ""))
-            if found:
-                return json.loads(found.group(1))
-    raise PermanentProviderError("simulated provider: no <data> block in the request")
-
-
-def _enum(schema: Mapping[str, Any], path: list[str]) -> list[str]:
-    node: Any = schema
-    for k in path:
-        node = node.get(k, {}) if isinstance(node, Mapping) else {}
-    return [str(v) for v in node.get("enum", [])] if isinstance(node, Mapping) else []
+def held_out_positives(split: Split) -> pd.DataFrame:
+    """Every positive validation/test interaction of ``split`` and its ``known`` pairs
+    (``user_id``, ``item_id``): what a wrong pick must never be."""
+    parts = [split.valid, split.test] + ([split.known] if split.known is not None else [])
+    both = pd.concat([p[p["weight"] > 0] if "weight" in p.columns else p for p in parts],
+                     ignore_index=True)
+    return both[["user_id", "item_id"]].drop_duplicates().reset_index(drop=True)
 
 
 def _split_list(value: Any, seps: str) -> list[str]:
@@ -123,7 +117,7 @@ def _split_list(value: Any, seps: str) -> list[str]:
 
 
 class SimulatedProvider:
-    """Answers pseudo-interaction and item-attribute requests from truth, with set noise.
+    """Answers pseudo-interaction and item-attribute requests from truth at a set precision.
 
     Benchmarks and tests only (see the module docstring).
 
@@ -132,30 +126,42 @@ class SimulatedProvider:
             ``weight``; only positive weights count), from :func:`oracle_split`.
         items: items table with ``item_id`` and optionally ``genres`` (``|``) and
             ``tags`` (``;``) and ``title``.
-        noise: share of pseudo-interaction picks replaced at random (0..1).
-        attribute_drop: share of genres/tags dropped (default: ``noise``).
-        correlated: draw the noise per target (same mistakes in every repeat).
-        seed: seeds the noise.
-        model: model name in records and cache keys (default ``"oracle-noise<noise>"``).
+        precision: share of the pick slots that are true picks (0..1).
+        picks: picks per request (the pick budget).
+        held_out: pairs a wrong pick must avoid (:func:`held_out_positives`); the
+            oracle's positive pairs are always avoided too.
+        attribute_drop: share of genres/tags dropped from attribute answers.
+        seed: seeds the draws.
+        model: model name in records and cache keys (default ``"oracle-p<precision>"``).
     """
 
-    def __init__(self, oracle: pd.DataFrame, items: pd.DataFrame, *, noise: float = 0.0,
-                 attribute_drop: float | None = None, correlated: bool = True,
-                 seed: int = 0, model: str | None = None) -> None:
-        if not 0.0 <= noise <= 1.0:
-            raise ConfigError(f"noise must be within [0, 1], got {noise}", key="noise")
+    def __init__(self, oracle: pd.DataFrame, items: pd.DataFrame, *, precision: float = 1.0,
+                 picks: int = 10, held_out: pd.DataFrame | None = None,
+                 attribute_drop: float = 0.0, seed: int = 0, model: str | None = None) -> None:
+        if not 0.0 <= precision <= 1.0:
+            raise ConfigError(f"precision must be within [0, 1], got {precision}",
+                              key="precision")
+        if picks < 1:
+            raise ConfigError(f"picks must be >= 1, got {picks}", key="picks")
         self.name = NAME
-        self.noise = float(noise)
-        self.attribute_drop = self.noise if attribute_drop is None else float(attribute_drop)
-        self.correlated = correlated
+        self.precision = float(precision)
+        self.picks = int(picks)
+        self.attribute_drop = float(attribute_drop)
         self.seed = seed
-        self.model = model or f"oracle-noise{self.noise:g}"
+        self.model = model or f"oracle-p{self.precision:g}-n{self.picks}"
         pos = oracle[oracle["weight"] > 0]
         self._users_of: dict[str, set[str]] = {}
         self._items_of: dict[str, set[str]] = {}
         for u, i in zip(pos["user_id"].astype(str), pos["item_id"].astype(str), strict=True):
             self._users_of.setdefault(i, set()).add(u)
             self._items_of.setdefault(u, set()).add(i)
+        self._avoid_users: dict[str, set[str]] = {k: set(v) for k, v in self._users_of.items()}
+        self._avoid_items: dict[str, set[str]] = {k: set(v) for k, v in self._items_of.items()}
+        if held_out is not None:
+            for u, i in zip(held_out["user_id"].astype(str), held_out["item_id"].astype(str),
+                            strict=True):
+                self._avoid_users.setdefault(i, set()).add(u)
+                self._avoid_items.setdefault(u, set()).add(i)
         self._attrs: dict[str, dict[str, Any]] = {}
         for row in items.to_dict("records"):
             genres = list(dict.fromkeys(g for g in _split_list(row.get("genres"), "|")
@@ -166,45 +172,25 @@ class SimulatedProvider:
                 "title": str(row.get("title") or row["item_id"])}
         self.calls = 0
 
-    # -- randomness -------------------------------------------------------------------------
-    def _rng(self, *parts: Any) -> np.random.Generator:
-        return np.random.default_rng([self.seed, *(zlib.crc32(str(p).encode()) for p in parts)])
-
-    def _noisy_picks(self, truth: set[str], candidates: list[str], target: str,
-                     request: Request) -> list[str]:
+    def choose(self, truth: set[str], avoid: set[str], candidates: list[str], target: str
+               ) -> list[str]:
+        """The picks for one request: true ones from ``truth``, wrong ones outside ``avoid``."""
         ordered = sorted(candidates)
-        picks = [c for c in ordered if c in truth]
-        if self.noise == 0 or not picks:
-            return self._in_order(picks, candidates)
-        rng = (self._rng("pick", target) if self.correlated
-               else self._rng("pick", target, request.key(self.name, self.model)))
-        replaced = rng.random(len(picks)) < self.noise
-        pool = [c for c in rng.permutation(ordered).tolist() if c not in set(picks)]
-        out = [p for p, r in zip(picks, replaced, strict=True) if not r]
-        out += pool[: int(replaced.sum())]
-        return self._in_order(out, candidates)
+        rng = stable_rng(self.seed, "pick", target, "|".join(ordered))
+        n_true_slots = int(rng.binomial(self.picks, self.precision))
+        true = [c for c in ordered if c in truth]
+        wrong = [c for c in ordered if c not in avoid and c not in truth]
+        got = rng.permutation(true)[:n_true_slots].tolist() if true else []
+        got += rng.permutation(wrong)[:self.picks - n_true_slots].tolist() if wrong else []
+        return got
 
-    @staticmethod
-    def _in_order(picks: list[str], candidates: list[str]) -> list[str]:
-        chosen = set(picks)
-        return [c for c in candidates if c in chosen]
-
-    # -- answers ----------------------------------------------------------------------------
-    def _cold_item(self, request: Request) -> dict[str, Any]:
-        data = _data(request)
-        target = str(data["item"]["item_id"])
-        cands = _enum(request.schema, ["properties", "users", "items", "properties", "user_id"])
-        picks = self._noisy_picks(self._users_of.get(target, set()), cands, target, request)
-        return {"users": [{"user_id": u, "confidence": "high"} for u in picks]}
-
-    def _cold_user(self, request: Request) -> dict[str, Any]:
-        data = _data(request)
-        target = str(data["user"]["user_id"])
-        cands = _enum(request.schema,
-                      ["properties", "positives", "items", "properties", "item_id"])
-        picks = self._noisy_picks(self._items_of.get(target, set()), cands, target, request)
-        return {"positives": [{"item_id": i, "confidence": "high"} for i in picks],
-                "negatives": []}
+    def _pseudo(self, request: Request) -> dict[str, Any]:
+        direction, target, cands, _ = pick_request(request)
+        if direction == "item":
+            truth, avoid = self._users_of.get(target, set()), self._avoid_users.get(target, set())
+        else:
+            truth, avoid = self._items_of.get(target, set()), self._avoid_items.get(target, set())
+        return picks_answer(direction, self.choose(truth, avoid, cands, target), cands)
 
     def _attributes(self, item_id: str, allowed: list[str]) -> dict[str, Any]:
         attrs = self._attrs.get(item_id, {"genres": [], "tags": [], "title": item_id})
@@ -223,32 +209,27 @@ class SimulatedProvider:
                 "tags": tags[:10], "summary": attrs["title"][:300]}
 
     def _item_attributes(self, request: Request) -> dict[str, Any]:
-        data = _data(request)
+        data = request_data(request)
         props = request.schema.get("properties", {})
         if "items" in props and "genres" not in props:  # a batch
             entry = props["items"].get("items", {})
-            allowed = _enum(entry, ["properties", "genres", "items"])
+            allowed = schema_enum(entry, ["properties", "genres", "items"])
             return {"items": [{"item_id": str(e["item_id"]),
                                **self._attributes(str(e["item_id"]), allowed)}
                               for e in data["items"]]}
-        allowed = _enum(request.schema, ["properties", "genres", "items"])
+        allowed = schema_enum(request.schema, ["properties", "genres", "items"])
         return self._attributes(str(data["item_id"]), allowed)
 
     async def complete(self, request: Request) -> Completion:
         """Answer one request from the oracle (no latency, no network)."""
         self.calls += 1
         name = request.schema_name
-        if name == "pseudo_interactions_cold_item":
-            out = self._cold_item(request)
-        elif name == "pseudo_interactions_cold_user":
-            out = self._cold_user(request)
+        if name.startswith("pseudo_interactions"):
+            out = self._pseudo(request)
         elif name.startswith("item_attributes"):
             out = self._item_attributes(request)
         else:
             raise PermanentProviderError(
                 f"the simulated provider answers item_attributes and pseudo_interactions "
                 f"requests only, not {name!r}; use a real provider for this task")
-        text = json.dumps(out, ensure_ascii=False)
-        usage = Usage(input_tokens=sum(len(m.get("content", "")) for m in request.messages) // 4,
-                      output_tokens=len(text) // 4 + 1)
-        return Completion(text=text, usage=usage, model=self.model)
+        return completion(request, out, self.model)

@@ -1,4 +1,4 @@
-"""A tiny run of bench/cold_start.py's main on a synthetic catalog (both splits, 2 noises)."""
+"""A tiny run of bench/cold_start.py's main on a synthetic catalog: the output contract."""
 
 from __future__ import annotations
 
@@ -6,40 +6,45 @@ import json
 
 import pytest
 
-KEYS = {"split", "seed", "provider", "noise", "model", "segment", "recall@10", "recall@20",
-        "ndcg@10", "ndcg@20"}
+ROW_KEYS = {"split", "seed", "fold", "model", "generator", "precision", "segment", "recall@10",
+            "recall@20", "ndcg@10", "ndcg@20", "n_users"}
+RATIO_KEYS = {"split", "generator", "precision", "vs", "ratio", "ci_low", "ci_high", "n_users"}
 
 
 @pytest.mark.slow
-def test_smoke_run_writes_every_part(catalog, tmp_path):
+def test_smoke_run_writes_the_contract(catalog, tmp_path):
     from bench.cold_start import main
 
-    out = main(["--seeds", "0", "1", "--noise", "0", "0.5", "--skip-local", "--factors", "8",
-                "--candidates", "20", "--out", str(tmp_path)], dataset=catalog)
+    main(["--seeds", "0", "--folds", "5", "--only-folds", "0", "1", "--precisions", "1", "0",
+          "--picks", "4", "--candidates", "20", "--user-rounds", "2", "--world-shares", "0.4",
+          "--skip-local", "--factors", "8", "--bootstrap", "200", "--out", str(tmp_path)],
+         dataset=catalog)
     saved = json.loads((tmp_path / "cold_start.json").read_text())
-    assert saved["rows"] and all(set(r) >= KEYS for r in saved["rows"])
-    models = {(r["split"], r["provider"], r["model"]) for r in saved["rows"]}
+    assert saved["protocol"]["item-cold"]["recall"] == "hits@k / |relevant|"
+    assert "all cold items" in saved["protocol"]["item-cold"]["candidates"]["cold"]
+    assert saved["rows"] and all(set(r) >= ROW_KEYS for r in saved["rows"])
+    assert {r["generator"] for r in saved["rows"]} == {"none", "llm_free", "oracle", "world"}
+    assert {r["fold"] for r in saved["rows"] if r["split"] == "user-cold"} == {0, 1}
+    assert all(set(r) >= RATIO_KEYS for r in saved["ratios"])
     for kind in ("item-cold", "user-cold"):
-        for m in ("random", "popularity", "content_knn", "als", "als+content"):
-            assert (kind, "none", m) in models
-        for m in ("als+attributes", "als+pseudo", "als+augmented"):
-            assert (kind, "simulated", m) in models
-        assert (kind, "ceiling", "als+oracle") in models
-        # every oracle pair as data, noise-free: never below the unaugmented model
-        cold = {(r["provider"], r["noise"], r["model"], r["seed"]): r["recall@20"]
-                for r in saved["rows"] if r["split"] == kind and r["segment"] == "cold"}
-        for seed in (0, 1):
-            assert cold[("ceiling", None, "als+oracle", seed)] >= cold[
-                ("none", None, "als+content", seed)]
-    assert len(saved["choices"]) == 2 * 2 * 2  # splits x seeds x noise levels
-    assert all(c["weight"] in (0.0, 0.3, 1.0, 3.0) for c in saved["choices"])
-    assert {q["kind"] for q in saved["quality"]} == {"genres", "pseudo_interactions"}
-    genres = [q for q in saved["quality"] if q["kind"] == "genres" and q["noise"] == 0]
-    assert all(q["precision"] == 1.0 and q["recall"] == 1.0 for q in genres)
-    assert all(c["max_abs_diff"] == 0 for c in saved["protocol_check"])
-    entry = next(e for e in saved["summary"] if e["model"] == "als" and e["segment"] == "warm")
-    assert entry["n_seeds"] == 2 and entry["recall@20"]["std"] is not None
-    assert set(out["goals"]["all_met"]) >= {"auto_cold_not_below_content",
-                                            "auto_warm_within_2pct"}
+        assert kind in saved["break_even"]
+        best = saved["best_llm_free"][kind]
+        valid = saved["best_llm_free_validation"][kind]
+        assert valid[best] == max(valid.values())  # chosen on validation
+        ratios = {(r["generator"], r["precision"], r["vs"]): r for r in saved["ratios"]
+                  if r["split"] == kind and r["world_share"] is None}
+        assert ratios[("oracle", 1.0, "best_llm_free")]["ci_low"] <= ratios[
+            ("oracle", 1.0, "best_llm_free")]["ratio"] <= ratios[
+            ("oracle", 1.0, "best_llm_free")]["ci_high"]
+        # the oracle's picks are as precise as set: all real at p = 1, none at p = 0
+        prec = {q["precision"]: q["pick_precision"] for q in saved["quality"]
+                if q["split"] == kind and q["generator"] == "oracle"}
+        assert prec[1.0] == 1.0 and prec[0.0] == 0.0
+        assert any(r["generator"] == "world" and r["split"] == kind for r in saved["ratios"])
+        assert set(saved["goals"]) >= {f"break_even_{kind}", f"p0_{kind}",
+                                       f"p1_vs_ceiling_{kind}", f"world_{kind}"}
+    # every request budget is at most 5 per cold target
+    assert all(q["requests_per_target"] <= 5 for q in saved["quality"])
     md = (tmp_path / "cold_start.md").read_text()
-    assert "## item-cold" in md and "## user-cold" in md and "± " in md and "## Goals" in md
+    assert "## item-cold" in md and "## user-cold" in md and "## Goals" in md and "[" in md
+    assert (tmp_path / "cold_start_break_even.png").stat().st_size > 1000

@@ -1,4 +1,5 @@
-"""The simulated provider: what it knows and what is scored are disjoint; noise as set."""
+"""The simulated provider: what it knows and what is scored are disjoint; precision as set;
+its wrong picks are never held-out positives (no lucky noise)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from augment.providers.base import Request
 from augment.providers.registry import PROVIDERS
 from augment.splits import split
 from augment.tasks import ItemAttributes, PseudoInteractions, aggregate_votes
-from augment.testing.simulated import SimulatedProvider, oracle_split
+from augment.testing.simulated import SimulatedProvider, held_out_positives, oracle_split
 
 
 def _pairs(df: pd.DataFrame) -> set[tuple[str, str]]:
@@ -51,29 +52,61 @@ def test_oracle_and_scored_are_disjoint_and_complete(catalog, kind):
 
 
 @pytest.mark.parametrize("kind", ["item-cold", "user-cold"])
-def test_noise_free_answers_come_from_the_oracle_only(catalog, kind):
+def test_precision_one_answers_come_from_the_oracle_only(catalog, kind):
     sp = split(catalog, kind, seed=0)
     scored, oracle = oracle_split(sp, seed=0)
-    records = _records(sp, SimulatedProvider(oracle, catalog.items, noise=0.0))
+    records = _records(sp, SimulatedProvider(oracle, catalog.items, precision=1.0, picks=5,
+                                             held_out=held_out_positives(sp)))
     picks = _pairs(aggregate_votes(records))
     assert picks, "the oracle should find some true pairs among the candidates"
     assert picks <= _pairs(oracle)
     assert not picks & _pairs(scored.test) and not picks & _pairs(scored.valid)
 
 
-def test_noise_replaces_the_set_share_consistently_across_repeats(catalog):
+@pytest.mark.parametrize("kind", ["item-cold", "user-cold"])
+def test_wrong_picks_are_never_held_out_positives(catalog, kind):
+    """The oracle's noise: a (1 - p) share of picks, none of them a real positive."""
+    sp = split(catalog, kind, seed=0)
+    _, oracle = oracle_split(sp, seed=0)
+    held = held_out_positives(sp)
+    every_positive = _pairs(held)
+    for p in (0.0, 0.5):
+        records = _records(sp, SimulatedProvider(oracle, catalog.items, precision=p, picks=6,
+                                                 held_out=held, seed=3))
+        col = "users" if kind == "item-cold" else "positives"
+        idf = "user_id" if kind == "item-cold" else "item_id"
+        picks = []
+        for r in records:
+            for e in r["output"][col]:
+                picks.append((e["user_id"], str(r["item_id"])) if kind == "item-cold"
+                             else (str(r["user_id"]), e["item_id"]))
+            assert len(r["output"][col]) <= 6 and all(idf in e for e in r["output"][col])
+        hit = sum(pk in _pairs(oracle) for pk in picks)
+        lucky = sum(pk in every_positive and pk not in _pairs(oracle) for pk in picks)
+        assert lucky == 0  # no wrong pick is a held-out positive, oracle half or scored half
+        if p == 0.0:
+            assert hit == 0 and len(picks) == 6 * len(records)  # no signal, full budget
+        else:
+            assert 0 < hit < len(picks)
+
+
+def test_p0_picks_do_not_depend_on_the_truth(catalog):
+    """At p = 0 the number of picks is the budget whatever the oracle knows."""
     sp = split(catalog, "item-cold", seed=0)
     _, oracle = oracle_split(sp, seed=0)
-    truth = _pairs(oracle)
-    clean = _records(sp, SimulatedProvider(oracle, catalog.items, noise=0.0))
-    noisy = _records(sp, SimulatedProvider(oracle, catalog.items, noise=0.5, seed=3))
-    n_clean = sum(len(r["output"]["users"]) for r in clean)
-    picks = [(e["user_id"], str(r["item_id"])) for r in noisy for e in r["output"]["users"]]
-    assert len(picks) == n_clean  # replaced, not dropped
-    wrong = sum(p not in truth for p in picks) / len(picks)
-    assert 0.3 < wrong < 0.7
+    empty = oracle.iloc[:0]
+    full = _records(sp, SimulatedProvider(oracle, catalog.items, precision=0.0, picks=4))
+    none = _records(sp, SimulatedProvider(empty, catalog.items, precision=0.0, picks=4))
+    assert [len(r["output"]["users"]) for r in full] == [len(r["output"]["users"])
+                                                         for r in none]
+
+
+def test_picks_are_the_same_across_repeats(catalog):
+    sp = split(catalog, "item-cold", seed=0)
+    _, oracle = oracle_split(sp, seed=0)
+    records = _records(sp, SimulatedProvider(oracle, catalog.items, precision=0.5, seed=3))
     by_target: dict = {}
-    for r in noisy:  # correlated noise: every repeat makes the same picks
+    for r in records:  # a wrong belief: every shuffled repeat makes the same picks
         by_target.setdefault(r["item_id"], []).append(
             sorted(e["user_id"] for e in r["output"]["users"]))
     assert all(all(p == ps[0] for p in ps) for ps in by_target.values())
@@ -85,7 +118,7 @@ def test_item_attributes_drop_a_share_of_real_genres(catalog):
                                                        strict=True)}
     for drop, lo, hi in ((0.0, 1.0, 1.0), (0.5, 0.5, 0.85)):
         provider = SimulatedProvider(items.iloc[:0].assign(user_id=[], weight=[]), items,
-                                     noise=drop)
+                                     attribute_drop=drop)
         task = ItemAttributes(catalog, items_per_request=5)
         res = Engine(provider, EngineConfig(progress=False)).run(task.work_items())
         frame = task.to_frame(res.records)
@@ -105,4 +138,4 @@ def test_not_registered_and_refuses_other_tasks(catalog):
     with pytest.raises(PermanentProviderError):
         asyncio.run(provider.complete(req))
     with pytest.raises(ConfigError):
-        SimulatedProvider(catalog.interactions, catalog.items, noise=1.5)
+        SimulatedProvider(catalog.interactions, catalog.items, precision=1.5)

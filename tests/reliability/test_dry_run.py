@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -79,6 +78,7 @@ def test_job_schema_accepts_openai_compatible(tmp_path, small_data):
     assert cfg.tasks.item_attributes.provider == "openai-compatible"
 
 
+@pytest.mark.slow
 def test_serve_starts_from_the_command_line_and_a_job_runs_against_it(tmp_path, small_data):
     import socket
 
@@ -131,4 +131,3 @@ def test_report_md_escapes_model_output(tmp_path, small_data):
     md = (path / "report.md").read_text()
     assert "<script>" not in md and "<img" not in md
     assert "\\u003cscript\\u003e" in md or "&lt;script&gt;" in md
-    time.sleep(0)
