@@ -44,7 +44,9 @@ FAULTS = {
     "500": Fault.server_error(500),
     "drop": Fault.drop(),
     "truncated_body": Fault.truncated(),
-    "slow": Fault.slow(3.0),
+    # its own answer (to a client that gave up): the queued answer is left for the retry
+    # even when the retry arrives after the slow reply
+    "slow": Fault.slow(3.0, answer={"genre": "late"}),
 }
 
 
