@@ -13,11 +13,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from augment.data import Dataset, Vocabulary, load_dataset, load_movielens
+    from augment.data import (
+        ColumnMapping,
+        Dataset,
+        FeedbackRule,
+        Vocabulary,
+        load_dataset,
+        load_mapped,
+        load_movielens,
+        read_mapped,
+    )
     from augment.engine import Engine, EngineConfig, Estimate, PriceTable, RunResult, WorkItem
     from augment.enrich import augmented_variants, enrich
     from augment.errors import (
         AugmentError,
+        BatchesInFlight,
         BudgetExceeded,
         ConfigError,
         DataError,
@@ -45,6 +55,10 @@ _EXPORTS: dict[str, str] = {
     "Vocabulary": "augment.data",
     "load_dataset": "augment.data",
     "load_movielens": "augment.data",
+    "ColumnMapping": "augment.data",
+    "FeedbackRule": "augment.data",
+    "read_mapped": "augment.data",
+    "load_mapped": "augment.data",
     "Engine": "augment.engine",
     "EngineConfig": "augment.engine",
     "Estimate": "augment.engine",
@@ -54,6 +68,7 @@ _EXPORTS: dict[str, str] = {
     "augmented_variants": "augment.enrich",
     "enrich": "augment.enrich",
     "AugmentError": "augment.errors",
+    "BatchesInFlight": "augment.errors",
     "BudgetExceeded": "augment.errors",
     "ConfigError": "augment.errors",
     "DataError": "augment.errors",
@@ -111,6 +126,10 @@ __all__ = [
     "Vocabulary",
     "load_dataset",
     "load_movielens",
+    "ColumnMapping",
+    "FeedbackRule",
+    "read_mapped",
+    "load_mapped",
     "Split",
     "split",
     # generation
@@ -152,6 +171,7 @@ __all__ = [
     "write_report",
     # errors
     "AugmentError",
+    "BatchesInFlight",
     "BudgetExceeded",
     "ConfigError",
     "DataError",

@@ -22,6 +22,8 @@ __all__ = [
     "TransientProviderError",
     "ValidationFailed",
     "BudgetExceeded",
+    "BatchesInFlight",
+    "RunLocked",
     "AugmentWarning",
     "DataWarning",
     "ConfigWarning",
@@ -167,6 +169,33 @@ class BudgetExceeded(AugmentError):
         self.budget_usd = budget_usd
         self.done = done
         self.remaining = remaining
+        super().__init__(message)
+
+
+class BatchesInFlight(AugmentError):
+    """Provider batches of this run are still running; nothing is lost.
+
+    The CLI exits with code 75 (EX_TEMPFAIL) and prints how to resume: run the same
+    command again (it re-attaches to the batches, never resubmits) or add ``--wait``.
+    """
+
+    exit_code = 75
+    run_status = "waiting"
+    """The run folder's manifest status while batches run."""
+
+    def __init__(self, message: str, *, batch_ids: list[str] | None = None,
+                 pending: int = 0) -> None:
+        self.batch_ids = list(batch_ids or [])
+        self.pending = pending
+        super().__init__(message)
+
+
+class RunLocked(AugmentError):
+    """Another live process holds the run folder's lock (exit code 2)."""
+
+    def __init__(self, message: str, *, pid: int = 0, started_at: str = "") -> None:
+        self.pid = pid
+        self.started_at = started_at
         super().__init__(message)
 
 

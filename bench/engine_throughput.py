@@ -73,6 +73,8 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--latency", type=float, default=0.1)
     ap.add_argument("--fault-rate", type=float, default=0.1)
+    ap.add_argument("--http", default="httpx", choices=["httpx", "aiohttp"],
+                    help="the SDK's HTTP transport")
     ap.add_argument("--out",
                     default=str(Path(__file__).parent / "results" / "engine_throughput.json"))
     args = ap.parse_args()
@@ -90,7 +92,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store = Path(tmp) / "engine.sqlite"
             provider = OpenAIProvider("bench-model", base_url=base_url, api_key="bench",
-                                      name="openai-compatible")
+                                      name="openai-compatible", http=args.http)
             cpu0, t0 = time.process_time(), time.perf_counter()
             first = Engine(provider, cfg, store=store).run(work)
             wall1, cpu1 = time.perf_counter() - t0, time.process_time() - cpu0
@@ -128,7 +130,7 @@ def main() -> None:
         "n_items": args.n, "n_calls": first.n_calls, "retries": first.n_calls - args.n,
         "wall_s": round(wall1, 2), "cached_rerun_wall_s": round(wall2, 3),
         "requests_per_minute": args.rpm, "concurrency": args.concurrency,
-        "latency_s": args.latency, "fault_rate": args.fault_rate,
+        "latency_s": args.latency, "fault_rate": args.fault_rate, "http": args.http,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -35,6 +35,9 @@ COMMANDS: list[str] = [
     "validate",
     "report",
     "demo",
+    "status",
+    "cancel",
+    "data",
 ]
 """Module names under ``augment.cli``, one per command (``_`` becomes ``-``)."""
 

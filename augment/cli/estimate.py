@@ -25,13 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def format_estimates(rows: list[dict]) -> str:
     """A table: one row per task and a total."""
     header = ["task", "provider/model", "requests", "cached", "input tokens",
-              "output tokens", "cost (USD)", "worst case (USD)"]
+              "output tokens", "online (USD)", "batch (USD)", "worst case (USD)"]
     body = [[r["task"], f"{r['provider']}/{r['model']}", str(r["n_requests"]),
              str(r["n_cached"]), str(r["input_tokens"]), str(r["output_tokens"]),
-             f"{r['cost_usd']:.4f}", f"{r['max_cost_usd']:.4f}"] for r in rows]
+             f"{r.get('online_cost_usd', r['cost_usd']):.4f}",
+             f"{r.get('batch_cost_usd', 0.0):.4f}", f"{r['max_cost_usd']:.4f}"] for r in rows]
     total = ["total", "", *(str(sum(r[k] for r in rows)) for k in
                             ("n_requests", "n_cached", "input_tokens", "output_tokens")),
-             f"{sum(r['cost_usd'] for r in rows):.4f}",
+             f"{sum(r.get('online_cost_usd', r['cost_usd']) for r in rows):.4f}",
+             f"{sum(r.get('batch_cost_usd', 0.0) for r in rows):.4f}",
              f"{sum(r['max_cost_usd'] for r in rows):.4f}"]
     from augment.evaluation.table import text_table
 
@@ -52,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"job {cfg.name}: estimate before any call (re-asks not included; later tasks' "
               "prompts grow with earlier tasks' output)")
         print(format_estimates(rows))
+        print(f"engine.mode = {cfg.engine.mode!r}; the worst case is at that mode's rates")
         if cfg.engine.max_cost_usd is not None:
-            print(f"budget: engine.max_cost_usd = {cfg.engine.max_cost_usd}")
+            print(f"budget: engine.max_cost_usd = {cfg.engine.max_cost_usd} for the run folder, "
+                  "all runs together")
     sys.stdout.flush()
     return EXIT_OK

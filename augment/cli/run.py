@@ -6,16 +6,18 @@ Also home of what the commands share: the exit codes and their help text.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
 from pathlib import Path
 from typing import Any
 
-from augment.errors import BudgetExceeded, ProviderError, clip
+from augment.errors import BatchesInFlight, BudgetExceeded, ProviderError, clip
 
 __all__ = ["HELP", "add_arguments", "run", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE",
-           "EXIT_PROVIDER", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_CODES_HELP", "error_line",
+           "EXIT_PROVIDER", "EXIT_INTERNAL", "EXIT_IN_FLIGHT", "EXIT_INTERRUPTED",
+           "EXIT_CODES_HELP", "error_line",
            "show_stages", "summary_table", "finish"]
 
 HELP = "Run a job file: generate, validate, enrich, train, evaluate and write the report."
@@ -30,13 +32,18 @@ EXIT_PROVIDER = 3
 finished ``degraded`` (a task's failure rate passed ``engine.max_failure_rate``)."""
 EXIT_INTERNAL = 4
 """An unexpected error (a bug): one line, the traceback with ``-v`` / ``--debug``."""
+EXIT_IN_FLIGHT = 75
+"""Batch mode: provider batches are still running (sysexits' EX_TEMPFAIL); run the same
+command again (it re-attaches, never resubmits) or add ``--wait``."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C."""
 
 EXIT_CODES_HELP = ("exit codes: 0 ok; 1 invalid records (validate); 2 usage, job file, config, "
-                   "data or file-system error; 3 provider failure, budget stop or degraded run "
-                   "(too many failed records; run again to resume); 4 internal error (rerun with "
-                   "--debug for the traceback); 130 interrupted (run again to resume)")
+                   "data or file-system error, or the run folder is in use; 3 provider failure, "
+                   "budget stop or degraded run (too many failed records; run again to resume); "
+                   "4 internal error (rerun with --debug for the traceback); 75 provider batches "
+                   "still running (run again, or with --wait, to re-attach); 130 interrupted "
+                   "(run again to resume)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reuse a run folder that holds another job (its outputs are "
                              "replaced; the engine cache is kept)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--wait", action="store_true",
+                        help="batch mode: poll until every provider batch ended (with backoff "
+                             "and a progress bar) instead of exiting 75 while they run")
 
 
 def error_line(command: str, exc: BaseException | str) -> None:
@@ -89,8 +99,12 @@ def finish(run_dir: Path) -> None:
         print(f"split={metrics['split']} seed={metrics['seed']}")
         print(summary_table(metrics))
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    money = manifest.get("money") or {}
     print(f"\nstatus {manifest.get('status')}, cost ${manifest.get('cost_usd', 0.0):.4f}, "
           f"{manifest.get('provider_calls', 0)} provider calls")
+    if money:
+        print(f"spent ${money.get('spent_usd', 0.0):.4f} in this folder (all runs): kept records "
+              f"${money.get('kept_cost_usd', 0.0):.4f}, wasted ${money.get('wasted_usd', 0.0):.4f}")
     print(f"report: {(run_dir / 'report.html').resolve()}")
     sys.stdout.flush()
 
@@ -100,10 +114,19 @@ def run(args: argparse.Namespace) -> int:
     from augment.pipeline import run_job
 
     cfg = load_job(args.job)
+    if getattr(args, "wait", False):
+        cfg = dataclasses.replace(cfg, engine=dataclasses.replace(cfg.engine, wait=True))
     show_stages()
     try:
         run_dir = run_job(cfg, job_file=args.job, out=args.out, force=args.force,
                           progress=not args.no_progress)
+    except BatchesInFlight as exc:
+        print(f"augment {args.command}: {' '.join(str(exc).split())}", file=sys.stderr)
+        resume = " ".join(["augment", "run", str(args.job)]
+                          + (["--out", str(args.out)] if args.out else []))
+        print(f"to resume: {resume}   (or: {resume} --wait; status: augment status "
+              f"{args.out or cfg.output.dir})", file=sys.stderr)
+        return EXIT_IN_FLIGHT
     except (ProviderError, BudgetExceeded) as exc:
         error_line(args.command, exc)
         return EXIT_PROVIDER

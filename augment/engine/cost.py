@@ -2,6 +2,8 @@
 
 Prices are USD per 1M tokens (input, cached input, output) per provider and model,
 from ``augment/engine/prices.json``; a user file of the same shape is merged over it.
+Batch rates (``batch_input``, ``batch_cached_input``, ``batch_output``) default to
+half the online rates (:data:`BATCH_DISCOUNT`), as both OpenAI and Anthropic charge.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ __all__ = ["Price", "PriceTable", "Estimate", "count_tokens", "request_tokens",
            "output_tokens_guess"]
 
 log = logging.getLogger("augment.engine")
+
+BATCH_DISCOUNT = 0.5
+"""Batch price as a share of the online price when a price entry gives no batch rates."""
 
 DEFAULT_MAX_OUTPUT_TOKENS = 1024
 """Worst-case output tokens reserved against the budget when a request sets no max_tokens."""
@@ -72,6 +77,19 @@ class Price:
     input: float = 0.0
     cached_input: float = 0.0
     output: float = 0.0
+    batch_input: float | None = None
+    """Batch-mode rates (None = :data:`BATCH_DISCOUNT` times the online rate)."""
+    batch_cached_input: float | None = None
+    batch_output: float | None = None
+
+    def for_batch(self) -> Price:
+        """The price of the same tokens sent in a provider batch."""
+        def rate(batch: float | None, online: float) -> float:
+            return batch if batch is not None else online * BATCH_DISCOUNT
+
+        return Price(rate(self.batch_input, self.input),
+                     rate(self.batch_cached_input, self.cached_input),
+                     rate(self.batch_output, self.output))
 
     def cost(self, usage: Usage) -> float:
         """Cost in USD of ``usage`` (cached tokens are a subset of input tokens)."""
@@ -90,11 +108,15 @@ class Estimate:
     output_tokens: int
     """Expected output tokens (about the schema's size per request)."""
     cost_usd: float
-    """Expected cost (no re-asks, no prompt-cache discount)."""
+    """Expected cost in the engine's mode (no re-asks, no prompt-cache discount)."""
     max_cost_usd: float = 0.0
     """Worst case: every request uses its full ``max_tokens``."""
     n_cached: int = 0
     """Items already answered in the store (no call, no cost)."""
+    online_cost_usd: float = 0.0
+    """Expected cost of these requests sent online."""
+    batch_cost_usd: float = 0.0
+    """Expected cost of the same requests in provider batches (batch rates)."""
 
 
 class PriceTable:
@@ -132,9 +154,21 @@ class PriceTable:
             entry = models[max(prefixes, key=len)] if prefixes else models.get("*")
         if entry is None:
             return None
+        def opt(key: str) -> float | None:
+            return float(entry[key]) if entry.get(key) is not None else None
+
         return Price(float(entry.get("input", 0)),
                      float(entry.get("cached_input", entry.get("input", 0))),
-                     float(entry.get("output", 0)))
+                     float(entry.get("output", 0)), opt("batch_input"),
+                     opt("batch_cached_input"), opt("batch_output"))
+
+    def merge(self, extra: dict[str, Any]) -> PriceTable:
+        """This table with ``extra`` (same shape as ``prices.json``) merged over it."""
+        table = {p: {m: dict(v) for m, v in models.items()} for p, models in self.table.items()}
+        for provider, models in extra.items():
+            if not provider.startswith("_"):
+                table.setdefault(provider, {}).update(models)
+        return PriceTable(table)
 
     def lookup(self, provider: str, model: str) -> Price:
         """Like :meth:`find`, but unknown models cost 0 with a warning logged once."""

@@ -1,7 +1,9 @@
 """Requests-per-minute and tokens-per-minute pacing (a GCRA-style token bucket).
 
 Limits start from :class:`~augment.engine.EngineConfig` and are tightened when a
-provider reports lower ``x-ratelimit-limit-*`` values.
+provider reports lower ``x-ratelimit-limit-*`` values; when it reports nothing
+remaining (``x-ratelimit-remaining-*`` / ``anthropic-ratelimit-*-remaining`` at 0),
+scheduling pauses until the window resets (:meth:`RateLimiter.pause`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ class RateLimiter:
         self.per_minute = per_minute
         self.burst = burst
         self._tat = 0.0  # theoretical arrival time of the next unit
+        self._paused_until = 0.0
         self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Let nothing through for ``seconds`` (the provider's window resets then)."""
+        self._paused_until = max(self._paused_until, time.monotonic() + max(seconds, 0.0))
 
     def tighten(self, per_minute: float | None) -> bool:
         """Lower the limit to ``per_minute`` if that is lower (or no limit is set); True if
@@ -37,6 +44,8 @@ class RateLimiter:
 
     async def acquire(self, amount: float = 1.0) -> None:
         """Wait until ``amount`` units may be spent."""
+        while (wait := self._paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
         if not self.per_minute:
             return
         async with self._lock:

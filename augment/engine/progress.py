@@ -18,6 +18,7 @@ class Progress:
         self.failures = 0
         self.cached = 0
         self.cost = 0.0
+        self.extra: dict[str, Any] = {}
         if enabled and total:
             from tqdm.auto import tqdm
 
@@ -31,8 +32,15 @@ class Progress:
         self.cost = cost
         if self._bar is not None:
             self._bar.set_postfix(spent=f"${self.cost:.4f}", cached=self.cached,
-                                  failed=self.failures, refresh=False)
+                                  failed=self.failures, refresh=False, **self.extra)
             self._bar.update(1)
+
+    def note(self, **fields: Any) -> None:
+        """Show extra counts (e.g. batch rows done / total) next to the bar."""
+        self.extra = fields
+        if self._bar is not None:
+            self._bar.set_postfix(spent=f"${self.cost:.4f}", cached=self.cached,
+                                  failed=self.failures, **fields)
 
     def close(self) -> None:
         """Close the bar."""

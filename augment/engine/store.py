@@ -8,6 +8,10 @@ killed at any moment leaves every row either fully written or absent:
   call; a re-ask conversation is just another request with its own key.
 * ``results`` — the final record (or validation failure) of each work item,
   keyed by ``(item key, hash of its first request)``: a changed prompt is new work.
+* ``ledger`` — every paid (or possibly paid) call and every reservation, so the
+  spend of a store is cumulative across reruns (:mod:`augment.engine.ledger`).
+* ``batches`` / ``batch_rows`` — every provider batch and its rows, each id
+  recorded before the next step (:mod:`augment.engine.batch_log`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from augment.engine.batch_log import BATCH_SCHEMA, BatchLog
+from augment.engine.ledger import LEDGER_SCHEMA, Ledger
 from augment.errors import ConfigError
 from augment.providers.base import Completion, Usage
 
@@ -41,8 +47,8 @@ CREATE TABLE IF NOT EXISTS results (
 """
 
 
-class Store:
-    """A SQLite file (or ``":memory:"``) holding completions and results."""
+class Store(Ledger, BatchLog):
+    """A SQLite file (or ``":memory:"``) holding completions, results, spend and batches."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
@@ -53,7 +59,11 @@ class Store:
                                        timeout=30.0)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + LEDGER_SCHEMA + BATCH_SCHEMA)
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(completions)")}
+            if "truncated" not in columns:  # stores written before truncation was recorded
+                self._db.execute("ALTER TABLE completions ADD COLUMN truncated INTEGER "
+                                 "NOT NULL DEFAULT 0")
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"cannot open the engine store ({exc}); delete it or choose "
                               "another path", file=self.path) from exc
@@ -68,22 +78,48 @@ class Store:
     def get_completion(self, request_hash: str) -> Completion | None:
         """The cached completion of a request, or None."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT text, model, usage FROM completions WHERE request_hash=?",
-                (request_hash,)).fetchone()
+            row = self._db.execute("SELECT text, model, usage, truncated FROM completions "
+                                   "WHERE request_hash=?", (request_hash,)).fetchone()
         if row is None:
             return None
         u = json.loads(row[2])
-        return Completion(text=row[0], model=row[1],
+        return Completion(text=row[0], model=row[1], truncated=bool(row[3]),
                           usage=Usage(u["input_tokens"], u["output_tokens"], u["cached_tokens"]))
+
+    def has_completions(self, request_hashes: list[str]) -> set[str]:
+        """Those of ``request_hashes`` that have a cached completion."""
+        found: set[str] = set()
+        with self._lock:
+            for i in range(0, len(request_hashes), 500):
+                chunk = request_hashes[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(r[0] for r in self._db.execute(
+                    f"SELECT request_hash FROM completions WHERE request_hash IN ({marks})", chunk))
+        return found
 
     def put_completion(self, request_hash: str, completion: Completion, created_at: str) -> None:
         """Cache a completion (one transaction)."""
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO completions (request_hash, text, model, usage, "
+                "created_at, truncated) VALUES (?, ?, ?, ?, ?, ?)",
                 (request_hash, completion.text, completion.model,
-                 json.dumps(completion.usage.to_dict()), created_at))
+                 json.dumps(completion.usage.to_dict()), created_at, int(completion.truncated)))
+
+    def put_completions(self, rows: list[tuple[str, Completion]], created_at: str) -> None:
+        """Cache many completions in one transaction (a batch's results)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO completions (request_hash, text, model, usage, "
+                    "created_at, truncated) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(h, c.text, c.model, json.dumps(c.usage.to_dict()), created_at,
+                      int(c.truncated)) for h, c in rows])
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     # results -----------------------------------------------------------------------------
     def get_results(self, pairs: list[tuple[str, str]]

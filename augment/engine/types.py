@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from augment.providers.base import Request, Usage
 
@@ -80,7 +80,10 @@ class EngineConfig:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     max_cost_usd: float | None = None
-    """Hard budget: scheduling stops before the next request could exceed it."""
+    """Hard budget of the store (the run folder), cumulative across reruns: a request is
+    sent only if what the store has spent, plus the worst case of what is in flight, plus
+    its own worst case fits. With concurrency, requests wait for in-flight ones to settle
+    rather than stop early."""
     progress: bool = True
     """Show a progress bar (terminal or notebook)."""
     max_failure_rate: float = 0.2
@@ -88,6 +91,23 @@ class EngineConfig:
     task, and the run, end ``degraded`` (exit code 3 from the CLI). A task that gives no
     record at all is always degraded. The engine itself does not stop at this rate; the
     pipeline judges each task when it finishes."""
+    mode: Literal["online", "batch"] = "online"
+    """``"online"``: one call per request. ``"batch"``: requests go into provider batches
+    (OpenAI Batch, Anthropic Message Batches) at the batch price; the provider must have
+    the batch capability (:class:`~augment.providers.base.BatchProvider`)."""
+    wait: bool = False
+    """Batch mode: poll until every batch has ended (with backoff). False: submit, poll
+    once, and raise :class:`~augment.errors.BatchesInFlight` while batches are running
+    (run again to re-attach)."""
+    poll_initial_s: float = 5.0
+    """Batch mode: first wait between polls; doubles up to ``poll_max_s``."""
+    poll_max_s: float = 300.0
+    """Batch mode: longest wait between polls."""
+    batch_max_requests: int | None = None
+    """Batch mode: at most this many requests per batch (None = the provider's limit)."""
+    truncation_max_tokens: int = 8192
+    """An answer cut by its token cap is retried once with twice the cap, at most this
+    many tokens; past it the row fails with reason ``truncated``."""
 
 
 @dataclass
@@ -104,3 +124,10 @@ class RunResult:
     """Rows answered from cache or from the resume store without a call."""
     stopped_by_budget: bool = False
     """True if some items were not attempted because of ``max_cost_usd``."""
+    spent_usd: float = 0.0
+    """What the store has spent in total (every run, every paid call), after this run."""
+    kept_cost_usd: float = 0.0
+    """Cost of the calls behind the records (including their re-asks), at this mode's price,
+    whether they were paid in this run or an earlier one."""
+    n_batches: int = 0
+    """Provider batches created in this run (batch mode)."""

@@ -14,12 +14,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from augment.data.feedback import FeedbackRule
+from augment.data.mapping import ColumnMapping
 from augment.engine.types import EngineConfig
 from augment.errors import ConfigError
 from augment.jobs._validate import validate_job_dict
@@ -38,12 +41,77 @@ TASK_NAMES = ("item_attributes", "user_profiles", "pseudo_interactions")
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Where the interactions and the catalog come from."""
+    """Where the interactions and the catalog come from, and how they are read.
+
+    Either ``source`` (MovieLens or a folder in augment's own layout) or
+    ``interactions`` (any table, read through ``columns`` and ``feedback``; see
+    ``augment.data.read_mapped``).
+    """
 
     source: str = "movielens-small"
-    """``"movielens-small"`` or a folder holding interactions + items (CSV or Parquet)."""
+    """``"movielens-small"`` or a folder holding interactions + items (CSV or Parquet);
+    ignored when ``interactions`` is set."""
     data_dir: str | None = None
     """Folder holding ``ml-latest-small/``; None = ``AUGMENT_DATA_DIR``, else download."""
+    interactions: str | dict[str, Any] | None = None
+    """The interactions table: a CSV/TSV/Parquet file or a folder of Parquet parts (path),
+    ``{query = "SELECT ..."}`` or ``{table = "events"}`` through ``url``, or
+    ``{duckdb = "SELECT ... FROM 'log/*.parquet'"}``."""
+    items: str | dict[str, Any] | None = None
+    """The items table, in the same forms (None = items without text)."""
+    url: str | None = None
+    """SQLAlchemy URL of the database of ``{query}`` / ``{table}`` sources (no password:
+    use ``url_env``)."""
+    url_env: str | None = None
+    """Name of an environment variable holding the URL (for URLs with a password)."""
+    columns: ColumnMapping = field(default_factory=ColumnMapping)
+    """Which column is the user, the item, the feedback, the timestamp; text and private
+    item columns."""
+    feedback: FeedbackRule = field(default_factory=FeedbackRule)
+    """How the feedback column becomes one weight per (user, item)."""
+    write_back: str | None = None
+    """SQL sources: also write the enriched interactions and features to this new table
+    (and ``<table>_item_features``, ``<table>_user_features``) of the same database."""
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> DataConfig:
+        """From a validated ``[data]`` table."""
+        raw = dict(raw)
+        if "columns" in raw:
+            raw["columns"] = ColumnMapping.from_dict(raw["columns"])
+        if "feedback" in raw:
+            raw["feedback"] = FeedbackRule.from_dict(raw["feedback"])
+        url = raw.get("url")
+        if url and _URL_PASSWORD.search(url):
+            raise ConfigError("the database URL holds a password; put the URL in an "
+                              "environment variable and name it in data.url_env",
+                              key="data.url")
+        cfg = cls(**raw)
+        cfg.columns.check()
+        cfg.feedback.check(has_feedback=cfg.columns.feedback is not None)
+        if cfg.write_back is not None and not cfg.is_sql():
+            raise ConfigError("write_back needs a SQL source (interactions = {query = ...} or "
+                              "{table = ...} with data.url); the enriched data is in the run "
+                              "folder as Parquet anyway", key="data.write_back")
+        return cfg
+
+    def is_sql(self) -> bool:
+        """True when the interactions come from a SQL query or table."""
+        return isinstance(self.interactions, dict) and bool(
+            {"query", "table"} & set(self.interactions))
+
+    def database_url(self) -> str | None:
+        """``url``, or the value of the ``url_env`` variable."""
+        if self.url_env:
+            value = os.environ.get(self.url_env)
+            if not value:
+                raise ConfigError(f"environment variable {self.url_env} is not set; export the "
+                                  "database URL in it", key="data.url_env")
+            return value
+        return self.url
+
+
+_URL_PASSWORD = re.compile(r"^[a-z0-9+]+://[^/@:]*:[^/@]+@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -160,6 +228,9 @@ class JobConfig:
     """Evaluation cut-offs."""
     output: OutputConfig = field(default_factory=OutputConfig)
     """Run folder."""
+    prices: str | dict[str, dict[str, dict[str, float]]] | None = None
+    """Prices for models the shipped table lacks: a JSON prices file, or provider -> model ->
+    rates (USD per 1M tokens), so any model can have a budget."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples as lists, None kept)."""
@@ -195,11 +266,12 @@ class JobConfig:
             evaluation["k"] = tuple(evaluation["k"])
         job_name = data.get("name", name or "job")
         output = OutputConfig(**{"dir": f"runs/{job_name}", **data.get("output", {})})
-        return cls(name=job_name, data=DataConfig(**data.get("data", {})),
+        return cls(name=job_name, data=DataConfig.from_dict(data.get("data", {})),
                    split=SplitConfig(**data.get("split", {})), tasks=TasksConfig(**tasks),
                    engine=EngineConfig(**data.get("engine", {})), enrich=EnrichConfig(**enrich),
                    als=ALSConfig(**data.get("als", {})),
-                   evaluation=EvaluationConfig(**evaluation), output=output)
+                   evaluation=EvaluationConfig(**evaluation), output=output,
+                   prices=data.get("prices"))
 
 
 def parse_job(text: str, *, file: str | None = None, name: str | None = None) -> JobConfig:
@@ -212,7 +284,12 @@ def parse_job(text: str, *, file: str | None = None, name: str | None = None) ->
         raise ConfigError(f"not valid TOML: {exc}. Fix the syntax and run again",
                           file=file, line=line) from exc
     validate_job_dict(data, text, file)
-    return JobConfig.from_dict(data, name=name)
+    try:
+        return JobConfig.from_dict(data, name=name)
+    except ConfigError as exc:
+        if exc.file is not None or file is None:
+            raise
+        raise ConfigError(str(exc), file=file) from exc  # name the job file too
 
 
 def load_job(path: str | Path) -> JobConfig:
@@ -225,15 +302,27 @@ def load_job(path: str | Path) -> JobConfig:
                           file=str(path)) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the job file: {exc}", file=str(path)) from exc
-    return parse_job(text, file=str(path), name=path.stem)
+    cfg = parse_job(text, file=str(path), name=path.stem)
+    if isinstance(cfg.prices, str) and not Path(cfg.prices).is_absolute():
+        cfg = dataclasses.replace(cfg, prices=str(path.parent / cfg.prices))
+    return cfg
 
 
 _HASH_EXCLUDED = {
-    ("name",), ("output",), ("data", "data_dir"),
+    ("name",), ("output",), ("data", "data_dir"), ("data", "write_back"), ("data", "url_env"),
     ("engine", "concurrency"), ("engine", "requests_per_minute"),
     ("engine", "tokens_per_minute"), ("engine", "max_cost_usd"), ("engine", "timeout_s"),
     ("engine", "max_retries"), ("engine", "backoff_initial_s"), ("engine", "backoff_max_s"),
-    ("engine", "progress"), ("engine", "max_failure_rate"),
+    ("engine", "progress"), ("engine", "max_failure_rate"), ("engine", "mode"),
+    ("engine", "wait"), ("engine", "poll_initial_s"), ("engine", "poll_max_s"),
+    ("engine", "batch_max_requests"), ("engine", "truncation_max_tokens"), ("prices",),
+}
+
+
+_DATA_DEFAULTS: dict[str, Any] = {
+    "interactions": None, "items": None, "url": None,
+    "columns": json.loads(json.dumps(dataclasses.asdict(ColumnMapping()))),
+    "feedback": json.loads(json.dumps(dataclasses.asdict(FeedbackRule()))),
 }
 
 
@@ -252,10 +341,14 @@ def job_hash(config: JobConfig) -> str:
     """A stable hash of what determines a run's records and metrics.
 
     Excluded (they change where or how fast, not what): the job name, the
-    output folder, the data folder and the engine's throughput limits, budget,
-    timeout and retries. Key order and the TOML layout never matter.
+    output folder, the data folder, the prices and the engine's throughput limits,
+    budget, timeout, retries, mode (online or batch) and its polling. Key order and
+    the TOML layout never matter.
     """
     data = config.to_dict()
+    for key, default in _DATA_DEFAULTS.items():  # [data] keys added later hash as before
+        if data["data"].get(key) == default:
+            data["data"].pop(key)
     for task in data["tasks"].values():  # keys added later hash as before at their default
         if task.get("rounds") == 1:
             task.pop("rounds")

@@ -285,6 +285,8 @@ class RunDir:
                 self.complete()
         elif issubclass(exc_type, KeyboardInterrupt):
             self.interrupt()
+        elif getattr(exc, "run_status", None):  # e.g. "waiting" for provider batches
+            self._finish(str(exc.run_status), {"type": exc_type.__name__, "message": str(exc)})
         else:
             self.fail(exc)
         return False

@@ -33,23 +33,32 @@ class TaskEstimate:
     """Expected cost (no re-asks)."""
     max_cost_usd: float
     """Worst case: every answer uses its full ``max_tokens``."""
+    online_cost_usd: float = 0.0
+    """Expected cost sent online."""
+    batch_cost_usd: float = 0.0
+    """Expected cost in provider batches (batch rates: about half)."""
+    mode: str = "online"
+    """The job's ``engine.mode``: which of the two ``cost_usd`` is."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _later_rounds(row: TaskEstimate, provider: Any, again: list[Any], n: int) -> TaskEstimate:
+def _later_rounds(row: TaskEstimate, provider: Any, again: list[Any], n: int,
+                  engine_cfg: EngineConfig, prices: Any) -> TaskEstimate:
     """``row`` plus ``n`` more rounds of the requests each round repeats, none cached."""
     if not again:
         return row
-    one = Engine(provider, EngineConfig(progress=False)).estimate(again)  # no store: all new
+    one = Engine(provider, engine_cfg, prices=prices).estimate(again)  # no store: all new
     return TaskEstimate(
         task=row.task, provider=row.provider, model=row.model,
         n_requests=row.n_requests + n * one.n_requests, n_cached=row.n_cached,
         input_tokens=row.input_tokens + n * one.input_tokens,
         output_tokens=row.output_tokens + n * one.output_tokens,
         cost_usd=row.cost_usd + n * one.cost_usd,
-        max_cost_usd=row.max_cost_usd + n * one.max_cost_usd)
+        max_cost_usd=row.max_cost_usd + n * one.max_cost_usd,
+        online_cost_usd=row.online_cost_usd + n * one.online_cost_usd,
+        batch_cost_usd=row.batch_cost_usd + n * one.batch_cost_usd, mode=row.mode)
 
 
 def estimate_job(cfg: JobConfig, *, out: str | Path | None = None,
@@ -71,20 +80,25 @@ def estimate_job(cfg: JobConfig, *, out: str | Path | None = None,
     store_path = RunDir(out or cfg.output.dir).engine_store
     store = Store(store_path) if store_path.exists() else None
     out_rows = []
+    prices: Any = Path(cfg.prices) if isinstance(cfg.prices, str) else cfg.prices
+    engine_cfg = EngineConfig(progress=False, mode=cfg.engine.mode)
     try:
         for name in cfg.tasks.enabled():
             tc = getattr(cfg.tasks, name)
             task = build_task(name, cfg, sp)
             items = task.work_items()
             provider = provider_for_estimate(pool, tc)
-            est = Engine(provider, EngineConfig(progress=False), store=store).estimate(items)
+            est = Engine(provider, engine_cfg, store=store, prices=prices).estimate(items)
             row = TaskEstimate(
                 task=name, provider=provider.name, model=provider.model,
                 n_requests=est.n_requests, n_cached=est.n_cached,
                 input_tokens=est.input_tokens, output_tokens=est.output_tokens,
-                cost_usd=est.cost_usd, max_cost_usd=est.max_cost_usd)
+                cost_usd=est.cost_usd, max_cost_usd=est.max_cost_usd,
+                online_cost_usd=est.online_cost_usd, batch_cost_usd=est.batch_cost_usd,
+                mode=cfg.engine.mode)
             if tc.rounds > 1:
-                row = _later_rounds(row, provider, task.later_round_items(items), tc.rounds - 1)
+                row = _later_rounds(row, provider, task.later_round_items(items), tc.rounds - 1,
+                                    engine_cfg, prices)
             out_rows.append(row)
     finally:
         if store is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from augment.engine import Engine, RunResult
@@ -88,13 +89,20 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
     """Run the enabled tasks; save each task's records and failures as it finishes.
 
     Raises :class:`BudgetExceeded` (after saving) when ``engine.max_cost_usd`` stopped
-    a task, and :class:`ProviderError` when every request of a task failed at the
-    provider. Both leave finished rows in the store for the rerun.
+    a task, :class:`ProviderError` when every request of a task failed at the
+    provider, and :class:`BatchesInFlight` in batch mode while provider batches run
+    (without ``engine.wait``). All leave finished rows in the store for the rerun.
+
+    ``engine.max_cost_usd`` is the budget of the run folder: the store's ledger counts
+    what every earlier run spent. The manifest's ``money`` says what was spent, what
+    the kept records cost and the difference (wasted: invalid answers, failed rows,
+    calls in flight at a kill).
     """
     done = Generated()
     inputs = RecordInputs(split)
     store = Store(run.engine_store)
     budget = cfg.engine.max_cost_usd
+    kept = 0.0
     try:
         for name in cfg.tasks.enabled():
             tc = getattr(cfg.tasks, name)
@@ -105,8 +113,7 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
             rounds: list[RunResult] = []
             while task is not None:  # one pass, or one per round of a multi-round task
                 items = task.work_items()
-                engine = _engine(cfg, provider, store, progress, budget,
-                                 done.spent_usd + sum(r.cost_usd for r in rounds))
+                engine = _engine(cfg, provider, store, progress)
                 desc = described + (f" (round {len(rounds) + 1} of {tc.rounds})"
                                     if tc.rounds > 1 else "")
                 log.info("%s: %d requests to %s/%s", desc, len(items), provider.name,
@@ -120,6 +127,7 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
             records, failures = screened.records, result.failures + screened.failures
             entry = run.save_task(name, result, records=records, failures=failures, usage=usage,
                                   cost_usd=engine.price.cost(usage))
+            kept += sum(r.kept_cost_usd for r in rounds)  # each answer once, per item
             done.records[name] = records
             done.calls += result.n_calls
             done.spent_usd += result.cost_usd
@@ -132,8 +140,17 @@ def generate(cfg: JobConfig, split: Split, run: RunDir, pool: ProviderPool, *,
                      result.n_cached)
             _raise_if_stopped(described, result, budget, done)
     finally:
+        spend = store.spend()
+        run.update(money=money_summary(spend.spent, kept, spend.estimated))
         store.close()
     return done
+
+
+def money_summary(spent: float, kept: float, estimated: float) -> dict[str, float]:
+    """The manifest's ``money``: spent (all runs), cost of kept records, wasted."""
+    return {"spent_usd": round(spent, 6), "kept_cost_usd": round(min(kept, spent), 6),
+            "wasted_usd": round(max(spent - kept, 0.0), 6),
+            "in_flight_at_kill_usd": round(estimated, 6)}
 
 
 class RecordInputs:
@@ -171,12 +188,12 @@ def degraded_reason(n_records: int, n_failures: int, max_failure_rate: float) ->
     return None
 
 
-def _engine(cfg: JobConfig, provider: Any, store: Store, progress: bool, budget: float | None,
-            spent: float) -> Engine:
+def _engine(cfg: JobConfig, provider: Any, store: Store, progress: bool) -> Engine:
     engine_cfg = replace(cfg.engine, progress=progress)
-    if budget is not None:
-        engine_cfg = replace(engine_cfg, max_cost_usd=max(0.0, budget - spent))
-    return Engine(provider, engine_cfg, store=store)
+    prices: Any = cfg.prices
+    if isinstance(prices, str):
+        prices = Path(prices)
+    return Engine(provider, engine_cfg, store=store, prices=prices)
 
 
 def _raise_if_stopped(described: str, result: Any, budget: float | None,
@@ -185,7 +202,8 @@ def _raise_if_stopped(described: str, result: Any, budget: float | None,
         remaining = sum(1 for f in result.failures if f.get("reason") == "budget")
         raise BudgetExceeded(
             f"{described}: stopped by engine.max_cost_usd={budget} with {remaining} "
-            f"requests not sent (spent ${done.spent_usd:.4f} in this run); raise the budget "
+            f"requests not sent (spent ${done.spent_usd:.4f} in this run; the budget counts "
+            "every run of this folder); raise the budget "
             "and run the job again: finished rows are kept", spent_usd=done.spent_usd,
             budget_usd=float(budget or 0.0), done=len(result.records), remaining=remaining)
     provider_failures = [f for f in result.failures if f.get("reason") in PROVIDER_REASONS]

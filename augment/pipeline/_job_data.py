@@ -1,4 +1,5 @@
-"""The job's data: loaded from MovieLens or a folder, then split."""
+"""The job's data: loaded from MovieLens, a folder, or any source through a column mapping
+and a feedback rule (``[data] interactions = ...``); then split."""
 
 from __future__ import annotations
 
@@ -6,19 +7,34 @@ from pathlib import Path
 from typing import Any
 
 from augment.data import Dataset, load_dataset, load_movielens
+from augment.data.mapped import MappedData, read_mapped
 from augment.errors import ConfigError
 from augment.jobs.config import DataConfig, SplitConfig
 from augment.splits import Split, split
 
-__all__ = ["load_job_data", "split_job_data", "MOVIELENS_NAMES", "data_counts"]
+__all__ = ["load_job_data", "read_job_data", "split_job_data", "MOVIELENS_NAMES",
+           "data_counts"]
 
 MOVIELENS_NAMES = ("movielens-small", "ml-latest-small")
 
 
+def read_job_data(cfg: DataConfig) -> tuple[Dataset, MappedData | None]:
+    """The Dataset, and with ``interactions`` set how it was read (sources, mapping,
+    feedback rule and what it did: ``augment.data.read_mapped``)."""
+    if cfg.interactions is None:
+        return load_job_data(cfg), None
+    mapped = read_mapped(cfg.interactions, cfg.items, columns=cfg.columns,
+                         feedback=cfg.feedback, url=cfg.database_url(), name="data")
+    return mapped.dataset, mapped
+
+
 def load_job_data(cfg: DataConfig, *, key: str = "data.source") -> Dataset:
-    """``movielens-small`` (``data_dir``, else ``AUGMENT_DATA_DIR``, else download) or a folder.
+    """``movielens-small`` (``data_dir``, else ``AUGMENT_DATA_DIR``, else download), a folder,
+    or (``interactions`` set) any source through the job's mapping and rule.
 
     ``key`` names the setting in errors (a command-line flag, say)."""
+    if cfg.interactions is not None:
+        return read_job_data(cfg)[0]
     if cfg.source in MOVIELENS_NAMES:
         return load_movielens(cfg.data_dir)
     if not Path(cfg.source).is_dir():

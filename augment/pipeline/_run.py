@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from augment.diagnostics import popularity_diagnostics, pseudo_diagnostics
+from augment.engine.lock import FolderLock
 from augment.enrich import export_enriched
 from augment.jobs.config import JobConfig, OutputConfig
 from augment.jobs.rundir import RunDir
+from augment.pipeline._dataio import check_write_back, data_manifest, write_back
 from augment.pipeline._evaluate import evaluate_job
 from augment.pipeline._fallback import without_failing_tasks
 from augment.pipeline._generate import generate
-from augment.pipeline._job_data import data_counts, load_job_data, split_job_data
+from augment.pipeline._job_data import data_counts, read_job_data, split_job_data
 from augment.providers.pool import ProviderFactory, ProviderPool
 from augment.report import write_report
 from augment.tasks.registry import produced_by
@@ -51,6 +53,9 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
     - ``progress``: engine progress bars (tqdm.auto); stages are logged on the
       ``augment.pipeline`` logger.
 
+    - One run per folder: a second ``run_job`` on a folder in use raises RunLocked
+      (a lock left by a dead process is taken over with a warning).
+
     Generated data never crashes a run: records that cannot be used become failures
     with a reason (:mod:`augment.tasks.screening`; records flagged there are left out
     of enrichment unless ``enrich.use_flagged``), and if a stage after the engine still
@@ -60,21 +65,24 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
 
     Raises ConfigError / DataError for bad jobs or data, BudgetExceeded when
     ``engine.max_cost_usd`` stops a task, ProviderError when a task's provider
-    fails every request; KeyboardInterrupt marks the run "interrupted". In each
-    case the manifest says so and a rerun resumes.
+    fails every request, BatchesInFlight while provider batches run (batch mode
+    without ``engine.wait``: status "waiting"); KeyboardInterrupt marks the run
+    "interrupted". In each case the manifest says so and a rerun resumes.
     """
     cfg = with_output(cfg, out)
     start = time.perf_counter()
     log.info("job %s: loading data (%s)", cfg.name, cfg.data.source)
-    dataset = load_job_data(cfg.data)
+    dataset, mapped = read_job_data(cfg.data)
+    check_write_back(cfg.data)
     sp = split_job_data(dataset, cfg.split)
     log.info("split %s seed %d: %d train interactions, %d cold items, %d cold users",
              sp.kind, sp.seed, len(sp.train.interactions), len(sp.cold_items),
              len(sp.cold_users))
     pool = ProviderPool(provider_factory)
-    with RunDir(cfg.output.dir).start(cfg, job_file=job_file, force=force) as run:
+    with FolderLock(cfg.output.dir), \
+            RunDir(cfg.output.dir).start(cfg, job_file=job_file, force=force) as run:
         log.info("run folder %s (attempt %s)", run.path, run.manifest.get("attempts"))
-        run.update(counts=data_counts(sp))
+        run.update(counts=data_counts(sp), data=data_manifest(cfg, mapped or dataset, sp))
         generated = generate(cfg, sp, run, pool, progress=progress)
         records = usable_for_enrichment(generated.all_records(),
                                         use_flagged=cfg.enrich.use_flagged)
@@ -91,6 +99,8 @@ def run_job(cfg: JobConfig, *, job_file: str | Path | None = None, out: str | Pa
         (choice, metrics, enriched), dropped = without_failing_tasks(downstream, records, run)
         generated.degraded.update(dropped)
         run.write_metrics(metrics)
+        if cfg.data.write_back:
+            run.update(write_back=write_back(cfg.data, run))
         diagnostics: dict = {"enrichment": choice.to_dict()}
         for name in sorted(produced_by("interactions")):  # generated interactions
             pseudo = generated.records.get(name) or []

@@ -4,11 +4,12 @@ Retry-After and rate-limit headers. Private: the providers are the public face."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from augment.errors import (
@@ -19,7 +20,7 @@ from augment.errors import (
 )
 
 __all__ = ["resolve_key", "scrub", "retry_after", "status_error", "network_error", "rate_limits",
-           "LoopBoundClient"]
+           "LoopBoundClient", "mapped_errors", "reset_seconds"]
 
 _KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,}|sk-ant-[A-Za-z0-9_\-]{6,})")
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
@@ -113,6 +114,90 @@ def rate_limits(headers: Mapping[str, str], names: Mapping[str, str]) -> dict[st
     return out
 
 
+@contextlib.asynccontextmanager
+async def mapped_errors(provider: str, sdk: Any, secrets: tuple[str | None, ...],
+                        key_env: str) -> AsyncIterator[None]:
+    """Map the SDK's (``openai`` or ``anthropic`` module) errors to augment's provider errors."""
+    try:
+        yield
+    except sdk.APIStatusError as exc:
+        scrub_exception(exc, secrets)
+        message = getattr(exc, "api_message", None) or exc.message
+        raise status_error(provider, exc.status_code, message, exc.response.headers,
+                           secrets, key_env) from exc
+    except sdk.APITimeoutError as exc:
+        raise network_error(provider, exc, timeout=True) from exc
+    except sdk.APIConnectionError as exc:
+        scrub_exception(exc, secrets)
+        raise network_error(provider, exc, timeout=False) from exc
+    except ValueError as exc:  # unreadable body (truncated JSON)
+        raise TransientProviderError(f"{provider}: unreadable response ({type(exc).__name__}); "
+                                     "will retry", provider=provider) from exc
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+
+
+def reset_seconds(value: str | None) -> float | None:
+    """Seconds until a rate-limit window resets: OpenAI's ``"1m30s"``/``"250ms"`` durations,
+    Anthropic's RFC 3339 timestamps, or plain seconds."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    parts = _DURATION.findall(value)
+    if parts and "".join(n + u for n, u in parts) == value.strip():
+        scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+        return sum(float(n) * scale[u] for n, u in parts)
+    try:
+        from datetime import datetime
+
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return max(stamp.timestamp() - time.time(), 0.0)
+
+
+def rate_limits_with_reset(headers: Mapping[str, str],
+                           names: Mapping[str, str]) -> dict[str, float]:
+    """:func:`rate_limits`, where ``reset_*`` names are parsed as times to reset in seconds."""
+    out = rate_limits(headers, {k: v for k, v in names.items() if not k.startswith("reset_")})
+    for key, header in names.items():
+        if key.startswith("reset_"):
+            seconds = reset_seconds(headers.get(header))
+            if seconds is not None:
+                out[key] = seconds
+    return out
+
+
+HTTP_CHOICES = ("auto", "httpx", "aiohttp")
+
+
+def http_client(sdk: Any, http: str, timeout: float) -> Any:
+    """The SDK's async HTTP client for ``http``: ``"aiohttp"`` (the SDK's
+    ``DefaultAioHttpClient``, needs the ``aiohttp`` package), ``"httpx"`` (the SDK's
+    default) or ``"auto"`` (aiohttp when installed: less CPU per call, see
+    ``bench/engine_throughput.py``). None means the SDK's default."""
+    if http not in HTTP_CHOICES:
+        from augment.errors import ConfigError
+
+        raise ConfigError(f"http={http!r}: use one of {HTTP_CHOICES}", key="http")
+    if http == "httpx":
+        return None
+    try:
+        import aiohttp  # noqa: F401 - the SDK's aiohttp transport needs it
+    except ImportError as exc:
+        if http == "auto":
+            return None
+        from augment.errors import ConfigError
+
+        raise ConfigError("http='aiohttp' needs the aiohttp package: pip install aiohttp",
+                          key="http") from exc
+    return sdk.DefaultAioHttpClient(timeout=timeout)
+
+
 def jsonable_params(params: Mapping[str, Any], known: tuple[str, ...]
                     ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split generation params into the SDK's known keyword arguments and the rest."""
@@ -135,6 +220,12 @@ class LoopBoundClient:
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stale: list[Any] = []
+
+    async def aclose(self) -> None:
+        """Close the running loop's client (its connections), if it has one."""
+        client, self._client = self._client, None
+        if client is not None and self._loop is asyncio.get_running_loop():
+            await client.close()
 
     def get(self) -> Any:
         """The client for the running loop."""

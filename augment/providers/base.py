@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Message", "Request", "Usage", "Completion", "Provider", "canonical_json"]
+__all__ = ["Message", "Request", "Usage", "Completion", "Provider", "canonical_json",
+           "BatchProvider", "BatchInfo", "BatchRow", "BatchLimits"]
 
 Message = dict[str, str]
 """A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``."""
@@ -100,10 +102,11 @@ class Completion:
     """The model that answered, as the provider reports it."""
     rate_limits: dict[str, float] = field(default_factory=dict)
     """Limits the server announced (``x-ratelimit-*`` headers), e.g.
-    ``{"limit_requests": 500, "remaining_requests": 499, "limit_tokens": 30000}``."""
+    ``{"limit_requests": 500, "remaining_requests": 499, "limit_tokens": 30000,
+    "reset_requests_s": 0.12}``."""
     truncated: bool = False
-    """The answer was cut at ``max_tokens`` (OpenAI ``finish_reason "length"``, Anthropic
-    ``stop_reason "max_tokens"``): ``text`` is what came before the cut."""
+    """The answer was cut by the token cap (``finish_reason == "length"``,
+    ``stop_reason == "max_tokens"``): the engine retries with a larger cap, never re-asks."""
 
 
 @runtime_checkable
@@ -115,4 +118,96 @@ class Provider(Protocol):
 
     async def complete(self, request: Request) -> Completion:
         """Send one request; return the answer or raise a ProviderError subclass."""
+        ...
+
+
+# -- the optional batch capability ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """How much one provider batch may hold."""
+
+    max_requests: int
+    """Requests per batch."""
+    max_bytes: int
+    """Bytes of the serialised requests per batch (the JSONL file, or the request body)."""
+
+
+@dataclass
+class BatchInfo:
+    """The state of one provider batch, as the provider reports it."""
+
+    batch_id: str
+    state: str
+    """The provider's own status word (``in_progress``, ``completed``, ``ended``...)."""
+    ended: bool
+    """True when no row will change any more (completed, expired, cancelled, failed)."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Row counts by outcome, e.g. ``{"total": 10, "succeeded": 7, "errored": 1}``."""
+    created_at: float = 0.0
+    """Unix time the provider created the batch."""
+    error: str | None = None
+    """Why the whole batch failed (validation of the input file...), when it did."""
+    raw: Any = None
+    """The SDK's own batch object (the provider reads its file ids or results URL)."""
+
+
+@dataclass
+class BatchRow:
+    """The outcome of one row of an ended batch: a completion, or why there is none."""
+
+    custom_id: str
+    completion: Completion | None = None
+    reason: str | None = None
+    """``expired``, ``cancelled``, ``errored`` (with ``error``) when there is no completion."""
+    error: str | None = None
+
+
+@runtime_checkable
+class BatchProvider(Protocol):
+    """The optional batch capability (OpenAI Batch, Anthropic Message Batches).
+
+    Steps are separate so the engine can record each id before the next step:
+    ``batch_upload`` (may return None when the provider takes requests inline),
+    ``batch_create`` (with a ``tag`` the provider keeps so :meth:`batch_find` can
+    re-attach to a batch whose id was lost), ``batch_poll``, ``batch_results`` and
+    ``batch_cancel``. Custom ids are ``[A-Za-z0-9_-]{1,64}``.
+    """
+
+    name: str
+    model: str
+    batch_limits: BatchLimits
+
+    def batch_line(self, custom_id: str, request: Request) -> bytes:
+        """One request serialised as the provider's batch line (its size counts to the limit)."""
+        ...
+
+    async def batch_upload(self, lines: list[bytes], tag: str) -> str | None:
+        """Upload the lines (JSONL) when the provider needs a file first; its id or None."""
+        ...
+
+    async def batch_create(self, lines: list[bytes], upload_id: str | None, tag: str) -> BatchInfo:
+        """Create the batch; ``tag`` must be findable again by :meth:`batch_find`."""
+        ...
+
+    async def batch_find(self, tag: str, n_rows: int, since: float,
+                         known: Collection[str]) -> BatchInfo | None:
+        """The batch created with ``tag`` (after ``since``, with ``n_rows`` rows, and none of
+        the ``known`` batch ids), if it can be told apart; else None."""
+        ...
+
+    async def batch_poll(self, batch_id: str) -> BatchInfo:
+        """The batch's current state."""
+        ...
+
+    async def batch_results(self, batch: BatchInfo,
+                            requests: Mapping[str, Request]) -> list[BatchRow]:
+        """Every row of an ended batch (successes, errors, expired and cancelled rows).
+
+        ``requests`` maps custom ids to their requests, for post-processing the answers
+        (rows of other custom ids are returned unprocessed: still paid)."""
+        ...
+
+    async def batch_cancel(self, batch_id: str) -> BatchInfo:
+        """Ask the provider to cancel the batch."""
         ...

@@ -23,8 +23,8 @@ from augment.providers.base import Completion, Request, Usage
 __all__ = ["FakeProvider", "Answer"]
 
 Answer = str | dict | list | Exception | Completion
-"""What a script gives: answer text, a JSON value (dumped to text), an exception to raise,
-or a whole :class:`Completion` (served as is: its usage, its ``truncated`` flag)."""
+"""What a script gives: answer text, a JSON value (dumped to text), an exception to raise, or
+a whole :class:`Completion` (e.g. ``truncated=True``) returned as is."""
 
 
 class FakeProvider:

@@ -9,6 +9,7 @@ from augment.errors import ConfigError
 from augment.jobs.config import TASK_NAMES
 from augment.jobs.rundir import RunDir, atomic_write_bytes, atomic_write_text
 from augment.report.blocks import Figure, Section
+from augment.report.data_sections import data_section
 from augment.report.html import render_html
 from augment.report.markdown import render_markdown
 from augment.report.metrics_sections import metrics_sections
@@ -34,7 +35,8 @@ def build_sections(run_dir: str | Path | RunDir) -> tuple[str, str, list[Section
     records = {task: run.read_records(task) for task in tasks}
     for task in (manifest.get("models") or {}):
         records.setdefault(task, [])
-    sections = [overview_section(run, manifest), *metrics_sections(run.read_metrics()),
+    sections = [overview_section(run, manifest), data_section(manifest),
+                *metrics_sections(run.read_metrics()),
                 *generation_sections(run, manifest, records), flagged_section(records),
                 diagnostics_section(run.read_diagnostics()), samples_section(records)]
     title = f"augment report: {manifest.get('job_name') or run.path.name}"

@@ -88,6 +88,12 @@ def generation_sections(run: RunDir, manifest: dict[str, Any],
         valid_rows.append([task, n_ok, n_bad, rate])
     cost_blocks: list = [Table(["task", "calls", "cached", "input tokens", "output tokens",
                                 "cost (USD)", "stopped by budget"], cost_rows)]
+    money = manifest.get("money") or {}
+    if money:
+        cost_blocks.append(Table(["money (all runs of this folder)", "USD"], [
+            ["spent", money.get("spent_usd")], ["cost of kept records", money.get("kept_cost_usd")],
+            ["wasted (invalid answers, failed rows, calls in flight at a kill)",
+             money.get("wasted_usd")]]))
     if any(r[3] or r[4] for r in cost_rows):
         png = stacked_bars(tasks, {"input tokens": [r[3] for r in cost_rows],
                                    "output tokens": [r[4] for r in cost_rows]},

@@ -211,6 +211,10 @@ class LoopbackServer:
         """Headers added to every success response."""
         return {}
 
+    def route(self, h: BaseHTTPRequestHandler, raw: bytes) -> bool:
+        """Serve another endpoint (e.g. the batch APIs); True when this request was served."""
+        return False
+
     # lifecycle -----------------------------------------------------------------------------
     @property
     def port(self) -> int:
@@ -233,6 +237,9 @@ class LoopbackServer:
                 return
 
             def do_POST(self) -> None:  # noqa: N802 - http.server API
+                server._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server API
                 server._handle(self)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
@@ -259,6 +266,8 @@ class LoopbackServer:
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("content-length") or 0)
         raw = h.rfile.read(length) if length else b""
+        if self.route(h, raw):
+            return
         try:
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError:

@@ -247,10 +247,16 @@ class ProviderContract:
             assert comp.text == '{"genre": "dra', "the partial text must be passed on"
 
     def test_truncation_reaches_failures(self, harness: ProviderHarness) -> None:
-        result = self.engine_run(harness, [self._cut(harness)])
+        request = self._cut(harness)
+        if harness.scripted:  # the engine's one retry, at a larger cap, is cut too
+            harness.cut_off('{"genre": "drama", "no')
+        result = self.engine_run(harness, [request])
         assert not result.records
         assert [f["reason"] for f in result.failures] == ["truncated"]
         assert "max_tokens" in result.failures[0]["error"]
+        if harness.scripted:  # retried once, never with the same cap
+            caps = [sent.max_tokens or 0 for sent in harness.sent()]
+            assert len(caps) == 2 and caps[1] > caps[0], f"caps sent: {caps}"
 
     # schema edge cases ------------------------------------------------------------------------
     @pytest.mark.parametrize("case", list(EDGE_CASES))
