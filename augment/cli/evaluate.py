@@ -45,6 +45,13 @@ def load_data(name: str, data_dir: str | None = None) -> Dataset:
     return load_job_data(DataConfig(source=name, data_dir=data_dir), key="--data")
 
 
+def movielens_names() -> tuple[str, ...]:
+    """The ``--data`` names of MovieLens (as a job's ``data.source``)."""
+    from augment.pipeline._job_data import MOVIELENS_NAMES
+
+    return MOVIELENS_NAMES
+
+
 def run(args: argparse.Namespace) -> int:
     if any(k < 1 for k in args.k):
         raise ConfigError(f"--k values must be >= 1, got {args.k}", key="k")
@@ -55,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = evaluate(sp, models, k=args.k, seed=args.seed)
     metrics["protocol"]["rating_threshold"] = (
         "MovieLens ratings >= 3.5 are positives (weight 1), other ratings dropped"
-        if args.data in MOVIELENS_NAMES else "interactions with weight > 0 are positives")
+        if args.data in movielens_names() else "interactions with weight > 0 are positives")
     if args.out:
         out = Path(args.out) / "metrics.json"
         atomic_write_json(out, metrics)

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from augment.engine.ledger import pid_alive
-from augment.errors import RunLocked
+from augment.errors import ConfigError, RunLocked
 
 __all__ = ["FolderLock", "LOCK_NAME"]
 
@@ -58,6 +58,9 @@ class FolderLock:
 
     def acquire(self) -> None:
         """Take the lock, or raise :class:`RunLocked` if a live process holds it."""
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ConfigError("the run folder is a file, not a folder; use another output "
+                              "dir (output.dir or --out)", file=str(self.folder))
         self.folder.mkdir(parents=True, exist_ok=True)
         me = {"pid": os.getpid(), "host": socket.gethostname(),
               "started_at": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,7 +39,7 @@ class Scorer:
         """True once :meth:`fit` has run."""
         return hasattr(self, "item_vocab")
 
-    def fit(self, dataset: Dataset) -> Scorer:
+    def fit(self, dataset: Dataset) -> Self:
         self.user_vocab, self.item_vocab = dataset.user_vocab, dataset.item_vocab
         self._fit(dataset)
         return self

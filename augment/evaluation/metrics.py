@@ -27,7 +27,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.stats
 
-__all__ = ["hits_matrix", "recall_at_k", "recall_capped_at_k", "ndcg_at_k", "hit_rate_at_k", "precision_at_k",
+__all__ = ["hits_matrix", "recall_at_k", "recall_capped_at_k", "ndcg_at_k", "hit_rate_at_k",
+           "precision_at_k",
            "coverage", "popularity_percentile"]
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 __all__ = ["format_table", "text_table"]
 
-_SHORT = {"recall": "recall", "recall_capped": "rcap", "ndcg": "ndcg", "hit_rate": "hit", "precision": "prec",
+_SHORT = {"recall": "recall", "recall_capped": "rcap", "ndcg": "ndcg", "hit_rate": "hit",
+          "precision": "prec",
           "coverage": "cov", "popularity": "pop"}
 
 

@@ -44,14 +44,16 @@ FAULTS = {
     "500": Fault.server_error(500),
     "drop": Fault.drop(),
     "truncated_body": Fault.truncated(),
-    "slow": Fault.slow(1.0),
+    # its own answer (to a client that gave up): the queued answer is left for the retry
+    # even when the retry arrives after the slow reply
+    "slow": Fault.slow(3.0, answer={"genre": "late"}),
 }
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_openai_transient_faults_are_retried(fault, openai_server, quick):
     openai_server.enqueue(FAULTS[fault], {"genre": "drama"})
-    provider = openai(openai_server, timeout=0.3)
+    provider = openai(openai_server, timeout=1.0)
     result = Engine(provider, quick).run(items())
     assert result.records[0]["output"] == {"genre": "drama"}
     assert result.n_calls == 2 and len(openai_server.requests) == 2
@@ -61,7 +63,7 @@ def test_openai_transient_faults_are_retried(fault, openai_server, quick):
 def test_anthropic_transient_faults_are_retried(fault, anthropic_server, quick):
     anthropic_server.enqueue(Fault.overloaded() if fault == "529" else FAULTS[fault],
                              {"genre": "comedy"})
-    provider = anthropic(anthropic_server, timeout=0.3)
+    provider = anthropic(anthropic_server, timeout=1.0)
     result = Engine(provider, quick).run(items())
     assert result.records[0]["output"] == {"genre": "comedy"}
     assert result.n_calls == 2
