@@ -33,8 +33,9 @@ class Vocabulary:
     @classmethod
     def from_columns(cls, *columns: pd.Series | np.ndarray) -> Vocabulary:
         """The ids of ``columns`` read one after the other (first-seen order)."""
-        arrays = [_integers(c) for c in columns]
-        if all(a is not None for a in arrays):
+        maybe = [_integers(c) for c in columns]
+        arrays = [a for a in maybe if a is not None]
+        if len(arrays) == len(maybe):
             return cls(np.concatenate(arrays) if len(arrays) > 1 else arrays[0])
         return cls(v for c in columns for v in c)
 
@@ -56,8 +57,8 @@ class Vocabulary:
         if isinstance(ids, list) and len(ids) == 1:  # one id (a target's lookup): no Index
             return np.array([self._position(ids[0])], dtype=np.int64)
         native = _integers(ids) if self._native is not None else None
-        if native is not None:  # the same answer as the object path, without the objects
-            return self._native.get_indexer(native).astype(np.int64)
+        if native is not None and self._native is not None:  # the object path's answer,
+            return self._native.get_indexer(native).astype(np.int64)  # without the objects
         return self._index.get_indexer(pd.Index(list(ids), dtype=object)).astype(np.int64)
 
     def _position(self, id_: object) -> int:
