@@ -132,6 +132,18 @@ def test_job_reads_a_parquet_folder(tmp_path, event_log):
     _check_run(out, rec, event_log)
 
 
+def test_job_reads_a_csv_event_log_and_gives_the_parquet_folders_counts(tmp_path, event_log):
+    _write(tmp_path, event_log)
+    event_log[0].to_csv(tmp_path / "events.csv", index=False)
+    out_pq, _ = _run(tmp_path, f'interactions = "{tmp_path}/parts"\n'
+                               f'items = "{tmp_path}/items.csv"', "pq")
+    out, rec = _run(tmp_path, f'interactions = "{tmp_path}/events.csv"\n'
+                              f'items = "{tmp_path}/items.csv"', "csv")
+    manifest = _check_run(out, rec, event_log)
+    pq = json.loads((out_pq / "manifest.json").read_text())
+    assert manifest["counts"] == pq["counts"]
+
+
 def test_job_reads_duckdb_and_gives_the_parquet_folders_counts(tmp_path, event_log):
     _write(tmp_path, event_log)
     out_pq, _ = _run(tmp_path, f'interactions = "{tmp_path}/parts"\n'
