@@ -199,6 +199,11 @@ class FileSource:
             yield ArrowChunk(batch)
 
 
+def db_error(exc: BaseException) -> str:
+    """A database error in one line: the driver's own message when SQLAlchemy wraps one."""
+    return " ".join(str(getattr(exc, "orig", exc)).split())
+
+
 def _safe_name(name: str, *, what: str, label: str) -> str:
     if not _SAFE_NAME.match(name):
         raise DataError(f"{what} name '{name}' is not a plain identifier (letters, digits, _; "
@@ -252,8 +257,7 @@ class SQLSource:
         try:
             return conn.execution_options(stream_results=True).execute(sqlalchemy.text(sql))
         except sqlalchemy.exc.SQLAlchemyError as e:
-            first = " ".join(str(getattr(e, "orig", e)).split())
-            raise DataError(f"the query failed: {first}", file=self.label) from e
+            raise DataError(f"the query failed: {db_error(e)}", file=self.label) from e
 
     def columns(self) -> list[str]:
         import sqlalchemy

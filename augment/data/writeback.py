@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from augment.data.sources import db_error
 from augment.errors import DataError
 
 __all__ = ["write_tables", "check_new_tables", "table_names"]
@@ -61,7 +62,7 @@ def check_new_tables(url: str, table: str) -> None:
         names = set(sqlalchemy.inspect(engine).get_table_names())
     except sqlalchemy.exc.SQLAlchemyError as e:
         raise DataError(f"cannot connect to check the write-back table "
-                        f"({' '.join(str(getattr(e, 'orig', e)).split())})",
+                        f"({db_error(e)})",
                         file=_label(engine)) from e
     finally:
         engine.dispose()
@@ -94,7 +95,7 @@ def write_tables(url: str, table: str, frames: Mapping[str, pd.DataFrame], run_i
                 written[name] = len(df)
     except sqlalchemy.exc.SQLAlchemyError as e:
         raise DataError(f"write-back failed, nothing was written "
-                        f"({' '.join(str(getattr(e, 'orig', e)).split())})",
+                        f"({db_error(e)})",
                         file=_label(engine)) from e
     finally:
         engine.dispose()
