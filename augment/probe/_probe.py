@@ -191,7 +191,8 @@ def _measure(cfg: JobConfig, sp: Split, chosen: list[Any], runs: dict[str, TaskR
     gain = cross_fit_gain(cfg, sp, chosen, records, free_maker, seed=seed)
     free_by_half, half_of = gain.pop("_free_by_half"), gain.pop("_half_of")
     figures: dict[str, Any] = {"format": FORMAT, "job": cfg.name, "split": sp.kind,
-                               "seed": seed, "targets": len(chosen), "plan": plan,
+                               "seed": seed, "targets": len(chosen),
+                               "target_ids": [str(t) for t in chosen], "plan": plan,
                                "tasks": tasks, "gain": gain}
     lift = None
     if has_pseudo and pseudo_run is not None:

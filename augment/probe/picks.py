@@ -2,7 +2,8 @@
 
 Per probe target: the model's positive picks (votes aggregated over repeats and
 rounds, :func:`augment.tasks.aggregate_votes`), the candidates it was shown and the
-target's held-out truth (``split.valid`` cold rows with weight > 0). Precision is
+target's held-out truth (``split.valid`` cold rows with weight > 0, and the pairs of
+``split.known``: probe targets are validation targets, so none of it is test data). Precision is
 hits / picks and recall hits / truth, pooled over targets (ratios of sums); their
 95% intervals resample targets (:func:`augment.evaluation.bootstrap.paired_ratio_ci`).
 Random picks among the same candidates are scored by their exact expectation
@@ -26,11 +27,17 @@ __all__ = ["pick_counts", "pick_figures", "diff_ci"]
 
 
 def _truth(sp: Split) -> dict[str, set[str]]:
-    valid = sp.valid[(sp.valid["segment"] == "cold") & (sp.valid["weight"] > 0)]
+    """Held-out positives per target: ``split.valid``'s cold rows and ``split.known`` (pairs
+    known outside training, e.g. a simulated model's oracle half: real interactions too)."""
+    parts = [sp.valid[(sp.valid["segment"] == "cold") & (sp.valid["weight"] > 0)]]
+    if sp.known is not None and len(sp.known):
+        known = sp.known
+        parts.append(known[known["weight"] > 0] if "weight" in known.columns else known)
     tcol, ocol = ("item_id", "user_id") if sp.kind == "item-cold" else ("user_id", "item_id")
     out: dict[str, set[str]] = {}
-    for t, o in zip(valid[tcol].astype(str), valid[ocol].astype(str), strict=True):
-        out.setdefault(t, set()).add(o)
+    for part in parts:
+        for t, o in zip(part[tcol].astype(str), part[ocol].astype(str), strict=True):
+            out.setdefault(t, set()).add(o)
     return out
 
 
