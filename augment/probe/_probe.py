@@ -102,7 +102,7 @@ def probe_split(cfg: JobConfig, sp: Split, *, targets: int | None = None,
     with the run folder locked meanwhile). ``split.test`` is never read: it is emptied
     first. ``on_plan(plan)`` is called before any provider call with the targets and the
     estimated costs of the probe and of the full run."""
-    sp = dataclasses.replace(sp, test=sp.test.iloc[0:0])
+    sp = dataclasses.replace(sp, test=sp.valid.iloc[0:0])  # never read: not even touched
     seed = cfg.split.seed
     chosen = T.choose_targets(cfg, sp, targets)
     pool = ProviderPool(provider_factory)

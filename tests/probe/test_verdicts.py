@@ -42,3 +42,27 @@ def test_a_model_answering_like_the_llm_free_generator_is_not_go(world, oracle, 
     result = probe_split(cfg, scored, provider_factory=lambda tc: free,
                          store=tmp_path / "e.sqlite")
     assert result.verdict in ("no-go", "unclear"), result.reason
+
+
+class _Poisoned:
+    """A test frame that fails the test on any use."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"split.test was read (.{name})")
+
+    def __len__(self):
+        raise AssertionError("split.test was read (len)")
+
+
+def test_the_probe_never_reads_the_test_rows(world, oracle, tmp_path):
+    import dataclasses
+
+    cfg, _ = world
+    scored, _, simulated = oracle
+    clean = probe_split(cfg, scored, provider_factory=simulated(1.0),
+                        store=tmp_path / "a.sqlite")
+    poisoned = probe_split(cfg, dataclasses.replace(scored, test=_Poisoned()),
+                           provider_factory=simulated(1.0), store=tmp_path / "b.sqlite")
+    assert poisoned.verdict == clean.verdict
+    for key in ("gain", "picks", "bias", "target_ids"):
+        assert poisoned.figures[key] == clean.figures[key], key
