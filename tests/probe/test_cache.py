@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import world_job
 from pipeline_fakes import FakeFactory, request_data
+from probe_fakes import world_job
 
 from augment.jobs import parse_job
 from augment.pipeline import load_job_data, run_job, split_job_data
@@ -53,3 +53,6 @@ def test_a_later_run_makes_no_call_for_the_probed_targets(world_folder, tmp_path
     n_pseudo = manifest["tasks"]["pseudo_interactions"]["records"]
     assert len(asked) == 2 * 30 - 2 * 8 and n_pseudo == 2 * 30
     assert not set(later.request_keys()) & set(first.request_keys())
+    # the run's report shows the probe made before it
+    report = (out / "report.md").read_text()
+    assert "## Probe" in report and f"verdict: {result.verdict}: " in report

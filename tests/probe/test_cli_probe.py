@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import world_job
+from probe_fakes import world_job
 
 from augment.cli import main
 
