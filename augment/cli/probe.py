@@ -7,6 +7,7 @@ can gate the full run: ``augment probe job.toml && augment run job.toml``.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Any
 
@@ -46,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_job(args.job)
     show_stages()
+    logger = logging.getLogger("augment.probe")
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
     try:
         result = probe(cfg, targets=args.targets, out=args.out,
                        progress=not args.no_progress, on_plan=_show_plan)

@@ -25,7 +25,7 @@ from augment.pipeline._generate import RecordInputs, _usage_of, build_task
 from augment.providers.base import Provider, Usage
 from augment.providers.pool import ProviderPool
 from augment.splits import Split
-from augment.tasks import Task
+from augment.tasks import PseudoInteractions, Task
 from augment.tasks.screening import screen_records, usable_for_enrichment
 
 __all__ = ["TaskRun", "run_job_tasks", "run_pseudo", "free_engine", "FREE_PRICES"]
@@ -100,7 +100,7 @@ def _engine(cfg: JobConfig, provider: Provider, store: Store, progress: bool) ->
     return Engine(provider, replace(cfg.engine, progress=progress), store=store, prices=prices)
 
 
-def run_pseudo(engine: Engine, specs: list[tuple[Task, set[Any]]], run: TaskRun,
+def run_pseudo(engine: Engine, specs: list[tuple[PseudoInteractions, set[Any]]], run: TaskRun,
                desc: str) -> list[dict[str, Any]]:
     """Every round of each ``(task, only)`` through ``engine``; raw records."""
     records: list[dict[str, Any]] = []
@@ -147,8 +147,8 @@ def run_job_tasks(cfg: JobConfig, sp: Split, specs_of: Any, store: Store, pool: 
                                  for r in raw + run.failures})
         screened = screen_records(raw, input_of=inputs)
         run.failures += screened.failures
-        run.records = list(usable_for_enrichment(screened.records,
-                                                 use_flagged=cfg.enrich.use_flagged))
+        run.records = [dict(r) for r in usable_for_enrichment(
+            screened.records, use_flagged=cfg.enrich.use_flagged)]
         done[name] = screened.records
         log.info("probe %s: %d requests, %d calls, %d from the store", name, run.n_requests,
                  run.n_calls, run.n_cached)

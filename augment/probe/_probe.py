@@ -140,7 +140,7 @@ def _plan(cfg: JobConfig, sp: Split, chosen: list[Any], pool: ProviderPool,
     probe_requests = sum(r["n_requests"] for n, r in by_task.items() if n != T.PSEUDO)
     tc = cfg.tasks.pseudo_interactions
     if tc.enabled:
-        provider = provider_for_estimate(pool, tc)
+        provider = provider_for_estimate(pool, getattr(cfg.tasks, T.PSEUDO))
         prices: Any = Path(cfg.prices) if isinstance(cfg.prices, str) else cfg.prices
         st = Store(store) if store is not None and Path(store).exists() else None
         engine = Engine(provider, EngineConfig(progress=False, mode=cfg.engine.mode),

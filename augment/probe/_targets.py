@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, cast
 
 from augment.errors import ConfigError
 from augment.jobs.config import JobConfig
 from augment.splits import Split
-from augment.tasks import Task
+from augment.tasks import PseudoInteractions
 from augment.tasks.records import py_id
 from augment.tasks.targets import pseudo_targets
 
@@ -73,19 +73,20 @@ def choose_targets(cfg: JobConfig, sp: Split, n: int | None) -> list[Any]:
 
 
 def pseudo_tasks(cfg: JobConfig, sp: Split, targets: list[Any],
-                 records: dict[str, list[dict[str, Any]]]) -> list[tuple[Task, set[Any]]]:
+                 records: dict[str, list[dict[str, Any]]]
+                 ) -> list[tuple[PseudoInteractions, set[Any]]]:
     """``(task, only)`` pairs whose requests are the job's for ``targets``: the job's task
     for targets inside its ``sample``, the same task over every cold target for the rest."""
     from augment.pipeline._generate import build_task
 
     tc = cfg.tasks.pseudo_interactions
     inside = set(job_targets(cfg, sp, tc.sample)) & set(targets)
-    out: list[tuple[Task, set[Any]]] = []
+    out: list[tuple[PseudoInteractions, set[Any]]] = []
     if inside:
-        out.append((build_task(PSEUDO, cfg, sp, records), inside))
+        out.append((cast(PseudoInteractions, build_task(PSEUDO, cfg, sp, records)), inside))
     rest = set(targets) - inside
     if rest:
         wide = dataclasses.replace(cfg, tasks=dataclasses.replace(
             cfg.tasks, pseudo_interactions=dataclasses.replace(tc, sample=None)))
-        out.append((build_task(PSEUDO, wide, sp, records), rest))
+        out.append((cast(PseudoInteractions, build_task(PSEUDO, wide, sp, records)), rest))
     return out

@@ -69,8 +69,10 @@ def half_split(sp: Split, targets: Sequence[Any], half_of: np.ndarray, choose: i
     mine, other = cold[which == choose], cold[which == 1 - choose]
     new_valid = pd.concat([valid[valid["segment"] != "cold"], mine], ignore_index=True)
     probed = frozenset(targets)
-    extra = ({"cold_items": probed} if sp.kind == "item-cold" else {"cold_users": probed})
-    return dataclasses.replace(sp, valid=new_valid, test=other.reset_index(drop=True), **extra)
+    out = dataclasses.replace(sp, valid=new_valid, test=other.reset_index(drop=True))
+    if sp.kind == "item-cold":
+        return dataclasses.replace(out, cold_items=probed)
+    return dataclasses.replace(out, cold_users=probed)
 
 
 def cutoff(sp: Split, n_targets: int) -> int:

@@ -18,7 +18,7 @@ validation only, so ``split.test`` is never read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -90,7 +90,7 @@ def majority_genre_quality(items: pd.DataFrame, item_ids: Iterable[Any], top: in
     return {**genre_quality(fake, items), "guess": guess}
 
 
-def bias_quality(sp: Split, records: list[Mapping[str, Any]],
+def bias_quality(sp: Split, records: Sequence[Mapping[str, Any]],
                  held: pd.DataFrame | None = None) -> dict[str, Any]:
     """Position bias (pick agreement across shuffles, first-third share) and popularity bias.
 
