@@ -20,8 +20,9 @@ from typing import Any
 
 from augment.engine import Engine, EngineConfig, RunResult, WorkItem
 from augment.engine.store import Store
+from augment.errors import ProviderError
 from augment.jobs.config import JobConfig
-from augment.pipeline._generate import RecordInputs, _usage_of, build_task
+from augment.pipeline._generate import PROVIDER_REASONS, RecordInputs, _usage_of, build_task
 from augment.providers.base import Provider, Usage
 from augment.providers.pool import ProviderPool
 from augment.splits import Split
@@ -96,8 +97,22 @@ class TaskRun:
 
 
 def _engine(cfg: JobConfig, provider: Provider, store: Store, progress: bool) -> Engine:
+    """The job's engine; in batch mode it waits for its batches (a probe wants answers)."""
     prices: Any = Path(cfg.prices) if isinstance(cfg.prices, str) else cfg.prices
-    return Engine(provider, replace(cfg.engine, progress=progress), store=store, prices=prices)
+    return Engine(provider, replace(cfg.engine, progress=progress, wait=True), store=store,
+                  prices=prices)
+
+
+def _raise_if_failed(run: TaskRun) -> None:
+    """ProviderError when the provider failed every request of the task (as ``augment run``)."""
+    if run.records or not run.failures:
+        return
+    if all(f.get("reason") in PROVIDER_REASONS for f in run.failures):
+        first = run.failures[0]
+        raise ProviderError(
+            f"every {run.name} request of the probe failed at the provider "
+            f"({first.get('provider')}/{first.get('model')}): {first.get('error')}; fix the "
+            "provider (key, model, server) and probe again", provider=str(first.get("provider")))
 
 
 def run_pseudo(engine: Engine, specs: list[tuple[PseudoInteractions, set[Any]]], run: TaskRun,
@@ -150,6 +165,7 @@ def run_job_tasks(cfg: JobConfig, sp: Split, specs_of: Any, store: Store, pool: 
         run.records = [dict(r) for r in usable_for_enrichment(
             screened.records, use_flagged=cfg.enrich.use_flagged)]
         done[name] = screened.records
+        _raise_if_failed(run)
         log.info("probe %s: %d requests, %d calls, %d from the store", name, run.n_requests,
                  run.n_calls, run.n_cached)
     return runs

@@ -66,3 +66,18 @@ def test_the_probe_never_reads_the_test_rows(world, oracle, tmp_path):
     assert poisoned.verdict == clean.verdict
     for key in ("gain", "picks", "bias", "target_ids"):
         assert poisoned.figures[key] == clean.figures[key], key
+
+
+def test_a_provider_that_fails_every_request_raises(world, tmp_path):
+    import pytest
+
+    from augment.errors import PermanentProviderError, ProviderError
+    from augment.providers.fake import FakeProvider
+
+    def refuse(request):
+        raise PermanentProviderError("401 invalid key", provider="fake")
+
+    cfg, sp = world
+    with pytest.raises(ProviderError, match="every pseudo_interactions request of the probe"):
+        probe_split(cfg, sp, provider_factory=lambda tc: FakeProvider(fn=refuse),
+                    store=tmp_path / "e.sqlite")
