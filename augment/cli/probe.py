@@ -36,6 +36,9 @@ def _show_plan(plan: dict[str, Any]) -> None:
           f"the full job has {plan['full_targets']})")
     print(f"estimated cost: probe ${plan['probe_cost_usd']:.4f} ({plan['probe_requests']} "
           f"requests), full run ${plan['full_cost_usd']:.4f} ({plan['full_requests']} requests)")
+    if plan["probe_requests"] >= plan["full_requests"]:
+        print("note: this job is smaller than its probe (at least 20 targets, and attributes and "
+              "profiles in full): running the job itself costs no more")
     sys.stdout.flush()
 
 
