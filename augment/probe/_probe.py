@@ -133,8 +133,9 @@ def _plan(cfg: JobConfig, sp: Split, chosen: list[Any], pool: ProviderPool,
           factory: ProviderFactory | None, store: Path | None) -> dict[str, Any]:
     from augment.pipeline._estimate import estimate_job
 
+    path = Path(store) if store is not None else RunDir(cfg.output.dir).engine_store
     full = estimate_job(cfg, provider_factory=factory, split=sp,
-                        out=None if store is None else Path(store).parent)
+                        out=None if store is None else path.parent)
     by_task = {row.task: row.as_dict() for row in full}
     probe_cost = sum(r["cost_usd"] for n, r in by_task.items() if n != T.PSEUDO)
     probe_requests = sum(r["n_requests"] for n, r in by_task.items() if n != T.PSEUDO)
@@ -142,7 +143,7 @@ def _plan(cfg: JobConfig, sp: Split, chosen: list[Any], pool: ProviderPool,
     if tc.enabled:
         provider = provider_for_estimate(pool, getattr(cfg.tasks, T.PSEUDO))
         prices: Any = Path(cfg.prices) if isinstance(cfg.prices, str) else cfg.prices
-        st = Store(store) if store is not None and Path(store).exists() else None
+        st = Store(path) if path.exists() else None
         engine = Engine(provider, EngineConfig(progress=False, mode=cfg.engine.mode),
                         store=st, prices=prices)
         for task, only in T.pseudo_tasks(cfg, sp, chosen, {}):

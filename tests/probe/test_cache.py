@@ -56,3 +56,8 @@ def test_a_later_run_makes_no_call_for_the_probed_targets(world_folder, tmp_path
     # the run's report shows the probe made before it
     report = (out / "report.md").read_text()
     assert "## Probe" in report and f"verdict: {result.verdict}: " in report
+    # probing again asks nothing: every answer is in the store
+    again = FakeFactory(world_folder)
+    second = probe_split(cfg, sp, provider_factory=again, targets=8)
+    assert second.calls == 0 and not again.requests
+    assert second.figures["gain"] == result.figures["gain"]
