@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sparse
 
 from augment.data.dataset import Dataset
@@ -126,22 +127,35 @@ def _frame(df: pd.DataFrame, segment: str) -> pd.DataFrame:
 
 def _item_cold(ds: Dataset, rng: np.random.Generator, frac: float):
     inter = ds.interactions
-    items = pd.Index(pd.unique(inter["item_id"])).sort_values().to_numpy()
+    codes, uniques = pd.factorize(inter["item_id"])  # one hash pass; the rest reads codes
+    items = pd.Index(uniques).sort_values().to_numpy()
     n_cold = int(math.floor(len(items) * frac + 0.5))
     if n_cold < 2 or n_cold >= len(items):
         raise DataError(f"item-cold needs more items: {len(items)} items with interactions "
                         f"give {n_cold} cold items (need 2 or more and some warm ones)")
     cold = rng.choice(items, size=n_cold, replace=False)
     valid_items, test_items = _halves(np.sort(cold), rng)
-    is_cold = inter["item_id"].isin(cold).to_numpy()
-    warm = inter[~is_cold]
-    part = _three_way(len(warm), rng)
-    cold_df = inter[is_cold]
-    valid = pd.concat([_frame(warm[part == 1], "warm"),
-                       _frame(cold_df[cold_df["item_id"].isin(valid_items)], "cold")])
-    test = pd.concat([_frame(warm[part == 2], "warm"),
-                      _frame(cold_df[cold_df["item_id"].isin(test_items)], "cold")])
-    return warm[part == 0], valid, test, frozenset(cold.tolist()), frozenset()
+    # per distinct item: 0 warm, 1 cold validation, 2 cold test
+    kind = pd.Series(np.zeros(len(uniques), dtype=np.int8), index=pd.Index(uniques))
+    kind[valid_items], kind[test_items] = 1, 2
+    row_kind = kind.to_numpy()[codes]
+    warm_rows = np.flatnonzero(row_kind == 0)
+    part = _three_way(len(warm_rows), rng)
+    # each part taken from ``inter`` once, by row positions (ascending: the log's order)
+    cold_valid = np.flatnonzero(row_kind == 1)
+    cold_test = np.flatnonzero(row_kind == 2)
+    valid = _segments(inter, warm_rows[part == 1], cold_valid)
+    test = _segments(inter, warm_rows[part == 2], cold_test)
+    return (inter.iloc[warm_rows[part == 0]], valid, test, frozenset(cold.tolist()),
+            frozenset())
+
+
+def _segments(inter: pd.DataFrame, warm: np.ndarray, cold: np.ndarray) -> pd.DataFrame:
+    """The rows at positions ``warm`` then ``cold``, with ``segment`` "warm" / "cold" (one
+    take of ``inter``: the same frame as concatenating the two parts)."""
+    segment = pa.concat_arrays([pa.repeat("warm", len(warm)), pa.repeat("cold", len(cold))])
+    return inter.iloc[np.concatenate([warm, cold])].assign(
+        segment=pd.array(segment, dtype=pd.Series(["warm"]).dtype))
 
 
 def _user_folds(eligible: np.ndarray, rng: np.random.Generator, folds: int, fold: int

@@ -31,29 +31,10 @@ FREE = {name: {"*": {"input": 0, "cached_input": 0, "output": 0}}
         for name in ("simulated", "llm_free", "world")}
 
 
-class CachedCardsPseudo(PseudoInteractions):
-    """The task's prompts, unchanged, with each candidate user's card built once.
-
-    ``PseudoInteractions._user_card`` walks a user's whole history on every call and
-    a MovieLens user is a candidate of hundreds of cold items; memoising the card
-    (a pure function of the training data) makes building the work items ~2x faster.
-    """
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self._cards: dict[Any, dict[str, Any]] = {}
-
-    def _user_card(self, user_id: Any) -> dict[str, Any]:
-        card = self._cards.get(user_id)
-        if card is None:
-            card = self._cards[user_id] = super()._user_card(user_id)
-        return card
-
-
 def pseudo_task(sp: Split, *, cold_items: Iterable[Any] | None = None,
                 cold_users: Iterable[Any] | None = None, n_candidates: int = 30,
                 n_repeats: int = 3, history_items: int = 5, max_picks: int | None = None,
-                seed: int = 0, rounds: int = 1) -> CachedCardsPseudo:
+                seed: int = 0, rounds: int = 1) -> PseudoInteractions:
     """Pseudo-interaction requests for the split's cold targets (or the given subset).
 
     ``max_picks`` lowers the schemas' ``maxItems`` (a small local model otherwise
@@ -69,7 +50,7 @@ def pseudo_task(sp: Split, *, cold_items: Iterable[Any] | None = None,
         for key in ("positives", "negatives"):
             user_schema["properties"][key]["maxItems"] = max_picks
         schemas = {"item_schema": item_schema, "user_schema": user_schema}
-    return CachedCardsPseudo(sp.train, cold_items=items, cold_users=users,
+    return PseudoInteractions(sp.train, cold_items=items, cold_users=users,
                              n_candidates=n_candidates, n_repeats=n_repeats,
                              history_items=history_items, seed=seed, rounds=rounds, **schemas)
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from augment.engine import Engine, EngineConfig
 from augment.engine.store import Store
-from augment.tasks.base import load_task_schema, make_item, with_enum
+from augment.tasks.prompts import make_item
+from augment.tasks.schema_tools import load_task_schema, with_enum
 from augment.testing.simulated import SimulatedProvider
 from bench._stages import FREE, Recorder
 

@@ -123,10 +123,11 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 5.5))
-    for stage in ("synthesize",) + PIPELINE:
+    for k, stage in enumerate(("synthesize",) + PIPELINE):
         mine = sorted((r["n_interactions"], r["wall_s"]) for r in rows if r["stage"] == stage)
-        if mine:
-            a.plot(*zip(*mine, strict=True), marker="o", label=stage)
+        if mine:  # past the 10 colours of the cycle: dashed, square markers
+            a.plot(*zip(*mine, strict=True), marker="os"[k // 10], linestyle="-" if k < 10
+                   else "--", label=stage)
     a.set(xscale="log", yscale="log", xlabel="interactions", ylabel="wall time (s)",
           title="stage time vs catalog size (fixed cold targets)")
     a.grid(True, which="both", alpha=0.3)

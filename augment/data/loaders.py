@@ -77,7 +77,8 @@ def dataset_from_frames(interactions: Table, items: Table | None = None,
     require_columns(inter, INTERACTION_COLUMNS, file=ifile)
     check_ids(inter, "user_id", file=ifile)
     check_ids(inter, "item_id", file=ifile)
-    inter = inter.copy()
+    # no copy: pandas' copy-on-write keeps the caller's frame unchanged when a column is
+    # set here, and a frame read from a file is ours (a copy of 25M rows cost seconds)
     inter["weight"] = check_numeric(inter, "weight", file=ifile)
     check_weights(inter["weight"], "weight", file=ifile)
     if "timestamp" in inter.columns and not pd.api.types.is_datetime64_any_dtype(

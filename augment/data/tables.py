@@ -168,8 +168,25 @@ def duplicated(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return dup
 
 
+def _all_distinct(df: pd.DataFrame, columns: Sequence[str]) -> bool:
+    """Whether no two rows share the same values in ``columns`` (the common case's whole
+    cost: an unstable sort of the rows' combined codes, several times faster than the
+    stable argsort :func:`duplicated` needs to name the rows); False when it cannot tell."""
+    codes, size = np.zeros(len(df), dtype=np.int64), 1
+    for c in columns:
+        code, uniques = pd.factorize(df[c], use_na_sentinel=False)
+        n = max(len(uniques), 1)
+        if size > np.iinfo(np.int64).max // n:
+            return False
+        codes, size = codes * n + code, size * n
+    codes.sort()
+    return not bool((codes[1:] == codes[:-1]).any())
+
+
 def check_unique(df: pd.DataFrame, columns: Sequence[str], *, file: str) -> None:
     """No two rows may share the same values in ``columns``."""
+    if _all_distinct(df, columns):
+        return
     dup = duplicated(df, columns)
     if dup.any():
         i = int(np.flatnonzero(dup)[0])

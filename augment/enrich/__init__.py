@@ -14,7 +14,6 @@ from augment.enrich._core import (
     pseudo_interactions_frame,
 )
 from augment.enrich._features import attribute_features, profile_features
-from augment.enrich.export import export_enriched
 from augment.enrich.variants import VARIANTS, augmented_variants
 
 __all__ = [
@@ -25,6 +24,5 @@ __all__ = [
     "attribute_features",
     "profile_features",
     "augmented_variants",
-    "export_enriched",
     "VARIANTS",
 ]

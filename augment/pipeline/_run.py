@@ -10,7 +10,7 @@ from typing import Any
 
 from augment.diagnostics import popularity_diagnostics, pseudo_diagnostics
 from augment.engine.lock import FolderLock
-from augment.enrich import export_enriched
+from augment.export import export_enriched
 from augment.jobs.config import JobConfig, OutputConfig
 from augment.jobs.rundir import RunDir
 from augment.pipeline._dataio import check_write_back, data_manifest, write_back

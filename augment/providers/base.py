@@ -27,9 +27,51 @@ Message = dict[str, str]
 
 
 def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no whitespace: the same value always gives the same text."""
+    """JSON with sorted keys and no whitespace: the same value always gives the same text.
+
+    The text is that of ``json.dumps(value, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False, default=str)``. When ``orjson`` is installed it writes the text
+    (about 10x faster: hashing requests is most of the resume check of a large store)
+    unless the value holds something whose text the two could write differently — a
+    float in exponent form or below 1e-4, NaN or infinity, ``null``, a non-string key,
+    an integer beyond 64 bits, or a type JSON lacks (given to ``str``) —: then
+    :mod:`json` writes it. (One known difference is left: a plain :class:`enum.Enum`
+    member, which ``orjson`` writes as its value and :mod:`json` as ``str(member)``.)
+    """
+    if _orjson is not None:
+        try:
+            out = _orjson.dumps(value, option=_ORJSON_OPTIONS, default=_refuse)
+        except TypeError:  # orjson.JSONEncodeError: a value only json can write
+            pass
+        else:
+            if not _may_differ(out):
+                return out.decode("utf-8")
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str)
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is written by json's default=str")
+
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; json alone is the same text
+    _orjson = None  # type: ignore[assignment]
+    _ORJSON_OPTIONS = 0
+else:
+    _ORJSON_OPTIONS = (_orjson.OPT_SORT_KEYS | _orjson.OPT_PASSTHROUGH_SUBCLASS
+                       | _orjson.OPT_PASSTHROUGH_DATACLASS | _orjson.OPT_PASSTHROUGH_DATETIME)
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _may_differ(text: bytes) -> bool:
+    """Whether orjson's ``text`` may hold a token json writes differently: ``null`` (orjson's
+    NaN and infinity), a float under 1e-4 (json ``1e-05``, orjson ``0.00001``) or in
+    exponent form (orjson ``1e16``, json ``1e+16``). Found anywhere, even inside a string:
+    a false alarm only sends the value to json."""
+    return (b"null" in text or b".0000" in text
+            or b"0e" in text.translate(_DIGITS_AS_ZERO))
 
 
 @dataclass(frozen=True)

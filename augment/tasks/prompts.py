@@ -22,7 +22,7 @@ from augment.providers.base import Request
 from augment.tasks.redaction import redact, redacted_kinds
 
 __all__ = ["CHARS_PER_TOKEN", "DATA_RULES", "data_block", "clip_tokens", "item_texts",
-           "make_item", "describe_fields"]
+           "make_item", "describe_fields", "redact_value"]
 
 CHARS_PER_TOKEN = 4
 """The rough estimate used for prompt budgets: about four characters per token."""
@@ -42,22 +42,27 @@ def clip_tokens(text: str, budget_tokens: int) -> str:
     limit = max(0, budget_tokens) * CHARS_PER_TOKEN
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
-def data_block(value: Any) -> str:
+def data_block(value: Any, *, redacted: bool = False) -> str:
     """``value`` as JSON inside ``<data>…</data>``, redacted, with ``</`` escaped.
 
     JSON quoting keeps item text from closing a string; escaping ``</`` as ``<\\/``
-    (still valid JSON) keeps it from closing the block.
+    (still valid JSON) keeps it from closing the block. ``redacted=True``: every part
+    of ``value`` already went through :func:`redact_value` (a task that reuses the same
+    descriptions in many prompts redacts each once); the text is the same.
     """
-    text = json.dumps(_redact_value(value), ensure_ascii=False, separators=(", ", ": "))
+    text = json.dumps(value if redacted else redact_value(value), ensure_ascii=False,
+                      separators=(", ", ": "))
     return "<data>\n" + text.replace("</", "<\\/") + "\n</data>"
 
-def _redact_value(value: Any) -> Any:
+def redact_value(value: Any) -> Any:
+    """``value`` with every string redacted (:func:`~augment.tasks.redaction.redact`),
+    mappings as dicts with string keys and tuples as lists: what :func:`data_block` sends."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, Mapping):
-        return {str(k): _redact_value(v) for k, v in value.items()}
+        return {str(k): redact_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_redact_value(v) for v in value]
+        return [redact_value(v) for v in value]
     return value
 
 _SKIP_COLUMNS = {"item_id", "user_id"}

@@ -46,7 +46,7 @@ from augment.engine.types import WorkItem
 from augment.errors import ConfigError
 from augment.tasks.base import JobContext, Task
 from augment.tasks.item_attributes import ItemAttributes, attributes_frame
-from augment.tasks.prompts import DATA_RULES, data_block, item_texts, make_item
+from augment.tasks.prompts import DATA_RULES, data_block, item_texts, make_item, redact_value
 from augment.tasks.records import py_id
 from augment.tasks.retrieval import ItemCandidates, UserCandidates, item_text_matrix
 from augment.tasks.schema_tools import load_task_schema, schema_id, with_enum
@@ -239,6 +239,9 @@ class PseudoInteractions(Task):
         self._owners = _Groups(train.item_vocab.index(inter["item_id"]),
                                inter["user_id"].to_numpy(), None, train.item_vocab)
         self._cards: dict[Any, dict[str, Any]] = {}
+        # redacted once per user / item: a candidate appears in many prompts
+        self._sent_users: dict[Any, dict[str, Any]] = {}
+        self._sent_items: dict[Any, dict[str, Any]] = {}
 
     # -- descriptions -----------------------------------------------------------------------
     def _user_card(self, user_id: Any) -> dict[str, Any]:
@@ -257,6 +260,20 @@ class PseudoInteractions(Task):
                 liked.append(self._texts.get(i, {}).get("title", str(i)))
         card["recently_liked"] = liked
         self._cards[user_id] = card
+        return card
+
+    def _sent_user(self, user_id: Any) -> dict[str, Any]:
+        """The candidate user's card as a prompt shows it (redacted; built once)."""
+        card = self._sent_users.get(user_id)
+        if card is None:
+            card = self._sent_users[user_id] = redact_value(self._user_card(user_id))
+        return card
+
+    def _sent_item(self, item_id: Any) -> dict[str, Any]:
+        """The item's card as a prompt shows it (redacted; built once)."""
+        card = self._sent_items.get(item_id)
+        if card is None:
+            card = self._sent_items[item_id] = redact_value(self._item_card(item_id))
         return card
 
     def _cold_user_card(self, user_id: Any) -> dict[str, Any]:
@@ -343,8 +360,9 @@ class PseudoInteractions(Task):
             # the enum follows the prompt's order: a no-repeat grammar writes picks in it
             schema = with_enum(self.item_schema, _ITEM_PATH, [str(c) for c in order])
             user = ("Which of these users would interact with the item?\n"
-                    + data_block({"item": self._item_card(item_id),
-                                  "candidates": [self._user_card(u) for u in order]}))
+                    + data_block({"item": self._sent_item(item_id),
+                                  "candidates": [self._sent_user(u) for u in order]},
+                                 redacted=True))
 
             def check(output: Any, _c: list[Any] = order) -> list[str]:
                 return check_picks(output, candidates=map(str, _c), history=owners,
@@ -375,8 +393,9 @@ class PseudoInteractions(Task):
             for path in _USER_PATHS:
                 schema = with_enum(schema, path, [str(c) for c in order])
             user = ("Which candidate items would this user like, and which not?\n"
-                    + data_block({"user": self._cold_user_card(user_id),
-                                  "candidates": [self._item_card(i) for i in order]}))
+                    + data_block({"user": redact_value(self._cold_user_card(user_id)),
+                                  "candidates": [self._sent_item(i) for i in order]},
+                                 redacted=True))
 
             def check(output: Any, _c: list[Any] = order) -> list[str]:
                 return check_picks(output, candidates=map(str, _c), history=map(str, history),

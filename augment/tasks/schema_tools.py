@@ -46,17 +46,24 @@ def with_enum(schema: Mapping[str, Any], path: Sequence[str], values: Sequence[s
               *, id_suffix: str | None = None) -> dict[str, Any]:
     """A copy of ``schema`` with ``"enum": values`` set on the subschema at ``path``.
 
+    Only the objects along ``path`` are copied; every other subschema is shared with
+    ``schema`` (a work item's schema is read, never changed: copying all of it per
+    request was most of the cost of building pseudo-interaction prompts).
+
     ``path`` walks keys (``["properties", "users", "items", "properties", "user_id"]``).
     ``id_suffix`` (e.g. ``"genres=ab12"``) is appended to ``$id`` as a query so a
     filled-in template has its own id.
     """
-    out = copy.deepcopy(dict(schema))
+    out = dict(schema)
     node: Any = out
     for key in path:
         if not isinstance(node, dict) or key not in node:
             raise SchemaError(f"schema {schema_id(schema)} has no {'/'.join(path)}; "
                               "a custom schema must keep the fields the task fills in")
-        node = node[key]
+        child = node[key]
+        if isinstance(child, dict):  # copied along the path only: the rest is shared
+            child = node[key] = dict(child)
+        node = child
     node["enum"] = list(values)
     if id_suffix and "$id" in out:
         out["$id"] = f"{out['$id']}?{id_suffix}"

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from augment.enrich import enrich, export_enriched
+from augment.enrich import enrich
+from augment.export import export_enriched
 from augment.jobs import parse_job
 from augment.recommend import ALSRecommender
 from augment.tuning import EnrichmentChoice

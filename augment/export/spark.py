@@ -1,4 +1,4 @@
-"""Export enriched interactions for distributed trainers (Spark MLlib's ALS).
+"""Enriched interactions for distributed trainers (Spark MLlib's ALS).
 
 Spark's ``pyspark.ml.recommendation.ALS`` needs integer user and item columns (32-bit)
 and a rating column; it has no way to place cold items (``coldStartStrategy`` is
