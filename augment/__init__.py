@@ -107,6 +107,8 @@ _EXPORTS: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "probe":  # the package, callable as the function (augment.probe(job))
+        return importlib.import_module("augment.probe")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'augment' has no attribute {name!r}")
@@ -168,6 +170,7 @@ __all__ = [
     "load_job",
     "run_job",
     "estimate_job",
+    "probe",
     "write_report",
     # errors
     "AugmentError",

@@ -163,10 +163,12 @@ class EnrichConfig:
     sensitive tags removed) in enrichment. They are always kept and listed in the report."""
 
     def choose(self, split: Split, records: Sequence[Mapping[str, Any]], *, seed: int = 0,
-               als: Mapping[str, Any] | None = None) -> EnrichmentChoice:
+               als: Mapping[str, Any] | None = None, metric: str = "recall@20", k: int = 20
+               ) -> EnrichmentChoice:
         """These settings as a choice: given ones as they are, ``"auto"`` ones chosen by
-        :func:`choose_enrichment` on the validation interactions, with these confidence
-        weights and this denoising when it is fixed (nothing to tune without records)."""
+        :func:`choose_enrichment` on the validation interactions (``metric`` at ``k``), with
+        these confidence weights and this denoising when it is fixed (nothing to tune
+        without records)."""
         fixed_q = (None if self.denoise_quantile == "auto"
                    else float(self.denoise_quantile) or None)
         if self.weight != "auto":
@@ -178,7 +180,7 @@ class EnrichConfig:
         log.info("choosing the enrichment on the validation interactions")
         grid: dict[str, Any] = ({} if self.denoise_quantile == "auto"
                                 else {"denoise_quantiles": (fixed_q,)})
-        choice = choose_enrichment(split, records, seed=seed, als=als,
+        choice = choose_enrichment(split, records, seed=seed, als=als, metric=metric, k=k,
                                    confidence_weights=self.confidence, **grid)
         if choice.weight <= 0 and any(r.get("task") in _INTERACTIONS for r in records):
             log.warning("enrich.weight = 'auto' left the generated interactions out: %s",

@@ -1,4 +1,5 @@
-"""Generation for the cold-start benchmark: tasks -> Engine -> records, and their quality.
+"""Generation for the cold-start benchmark: tasks -> Engine -> records (their quality:
+:mod:`augment.probe.quality`).
 
 Everything goes through the real path (task prompts, the Engine with its schema
 validation, checks, re-asks and SQLite store); only the provider changes.
@@ -7,26 +8,21 @@ validation, checks, re-asks and SQLite store); only the provider changes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from augment.data import Dataset
 from augment.engine import Engine, EngineConfig, WorkItem
-from augment.evaluation.metrics import popularity_percentile
 from augment.providers.base import Provider
 from augment.schemas import load_schema
 from augment.splits import Split
 from augment.tasks import (
     ItemAttributes,
     PseudoInteractions,
-    aggregate_votes,
     dataset_genres,
-    position_bias,
-    split_batch_records,
 )
 
 log = logging.getLogger("bench.cold_start")
@@ -110,84 +106,3 @@ def attribute_items(dataset: Dataset, *, item_ids: Iterable[Any] | None = None,
     kw: dict[str, Any] = {"columns": columns} if hide_genres else {}
     return ItemAttributes(dataset, item_ids=item_ids, genres=dataset_genres(dataset),
                           items_per_request=items_per_request, **kw).work_items()
-
-
-# -- quality ----------------------------------------------------------------------------------
-
-def genre_quality(records: Iterable[Mapping[str, Any]], items: pd.DataFrame) -> dict[str, Any]:
-    """Micro precision / recall / F1 of generated genres vs the items table's genres."""
-    good, _ = split_batch_records(records)
-    truth = {i: {g for g in str(v).split("|") if g and g != "(no genres listed)"}
-             for i, v in zip(items["item_id"], items["genres"].fillna(""), strict=True)}
-    tp = n_pred = n_true = n = 0
-    for rec in good:
-        if rec.get("task") != "item_attributes" or rec["item_id"] not in truth:
-            continue
-        true = truth[rec["item_id"]]
-        if not true:
-            continue
-        pred = set(rec["output"].get("genres", []))
-        tp += len(pred & true)
-        n_pred += len(pred)
-        n_true += len(true)
-        n += 1
-    p = tp / n_pred if n_pred else float("nan")
-    r = tp / n_true if n_true else float("nan")
-    f1 = 2 * p * r / (p + r) if n and (p + r) > 0 else float("nan")
-    return {"n_items": n, "precision": _r(p), "recall": _r(r), "f1": _r(f1)}
-
-
-def majority_genre_quality(items: pd.DataFrame, item_ids: Iterable[Any], top: int = 2
-                           ) -> dict[str, Any]:
-    """The same scores for a trivial guess: the ``top`` most frequent genres for every item."""
-    counts = items["genres"].fillna("").str.split("|").explode()
-    counts = counts[(counts != "") & (counts != "(no genres listed)")].value_counts()
-    guess = list(counts.index[:top])
-    fake = [{"task": "item_attributes", "item_id": i, "output": {"genres": guess}}
-            for i in item_ids]
-    return {**genre_quality(fake, items), "guess": guess}
-
-
-def bias_quality(sp: Split, records: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """Position bias (pick agreement across shuffles, first-third share) and popularity bias.
-
-    Popularity: for cold-user picks, the mean training popularity percentile of the
-    generated positive items vs the users' observed held-out items; for cold-item
-    picks, the mean activity percentile of the picked users vs the item's observed
-    users (0 = least, 1 = most active/popular).
-    """
-    pseudo = [r for r in records if r.get("task") == "pseudo_interactions"]
-    if not pseudo:
-        return {}
-    out: dict[str, Any] = {k: _r(v) for k, v in position_bias(pseudo).items()}
-    votes = aggregate_votes(pseudo)
-    pos = votes[votes["label"] > 0]
-    held = pd.concat([sp.valid, sp.test])
-    held = held[(held["segment"] == "cold") & (held["weight"] > 0)]
-    m = sp.train.matrix()
-    if sp.kind == "user-cold":
-        pct = popularity_percentile(np.asarray((m > 0).sum(axis=0)).ravel())
-        vocab, col = sp.dataset.item_vocab, "item_id"
-        targets = set(pos["user_id"])
-        observed = held[held["user_id"].isin(targets)]
-    else:
-        pct = popularity_percentile(np.asarray((m > 0).sum(axis=1)).ravel())
-        vocab, col = sp.dataset.user_vocab, "user_id"
-        targets = set(pos["item_id"])
-        observed = held[held["item_id"].isin(targets)]
-    out["popularity_generated"] = _mean_pct(pct, vocab.index(pos[col]))
-    out["popularity_observed"] = _mean_pct(pct, vocab.index(observed[col]))
-    out["popularity_of"] = "items picked" if sp.kind == "user-cold" else "users picked"
-    out["n_generated_pairs"] = int(len(pos))
-    return out
-
-
-def _mean_pct(pct: np.ndarray, idx: np.ndarray) -> float | None:
-    idx = idx[idx >= 0]
-    return _r(float(pct[idx].mean())) if len(idx) else None
-
-
-def _r(x: Any) -> Any:
-    if isinstance(x, float):
-        return None if np.isnan(x) else round(x, 4)
-    return x

@@ -54,9 +54,9 @@ import pandas as pd
 from augment.data import Dataset, load_movielens
 from augment.evaluation import per_user, protocol
 from augment.evaluation.tuned import fit_tuned_baselines
+from augment.probe.quality import pick_precision
 from augment.recommend import ALSRecommender
 from augment.splits import Split, hold_out_users, split
-from augment.tasks import aggregate_votes
 from augment.testing.llm_free import LLMFreeProvider
 from augment.testing.simulated import SimulatedProvider, held_out_positives, oracle_split
 from augment.testing.world import WorldProvider
@@ -104,18 +104,6 @@ def _key(sp: Split, model: str, generator: str, precision: float | None = None,
             "generator": generator, "precision": precision, "world_share": world_share, **extra}
 
 
-def _pick_precision(sp: Split, records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Share of the generated positive pairs that are held-out positives of ``sp``."""
-    votes = aggregate_votes([r for r in records if r.get("task") == "pseudo_interactions"])
-    pos = votes[votes["label"] > 0]
-    truth = held_out_positives(sp)
-    true = set(zip(truth["user_id"].astype(str), truth["item_id"].astype(str), strict=True))
-    got = list(zip(pos["user_id"].astype(str), pos["item_id"].astype(str), strict=True))
-    hits = sum(p in true for p in got)
-    return {"n_generated_pairs": len(got),
-            "pick_precision": round(hits / len(got), 4) if got else None}
-
-
 def _generate(provider: Any, task: Any, first: list[Any], tmp: Path, name: str
               ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     records, _, stats = G.run_rounds(provider, task, tmp / f"{name}.sqlite", desc=name,
@@ -137,7 +125,7 @@ def _augmented(store: Store, scored: Split, sp: Split, records: list[dict[str, A
                                    "denoise_quantile": choice.denoise_quantile,
                                    "valid_cold": chosen["cold"], "valid_warm": chosen["warm"],
                                    "reason": choice.reason})
-    store.extra["quality"].append({**key, **_pick_precision(sp, records),
+    store.extra["quality"].append({**key, **pick_precision(records, held_out_positives(sp)),
                                    "requests": stats.get("n_calls"),
                                    "requests_per_target": round(stats.get("n_items", 0)
                                                                 / max(n_targets, 1), 2),

@@ -10,7 +10,8 @@ and add its module name to :data:`COMMANDS` (one line). Any
 :class:`~augment.errors.AugmentError` a command raises becomes one readable line
 on stderr and its ``exit_code`` (2, or 3 for provider and budget failures), a
 file-system error (``OSError``) one line and exit 2, anything else one line and
-exit 4; the traceback only with ``-v`` or ``--debug``. Warnings are one line too.
+exit 70 (sysexits' EX_SOFTWARE); the traceback only with ``-v`` or ``--debug``. Warnings
+are one line too.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ COMMANDS: list[str] = [
     "status",
     "cancel",
     "data",
+    "probe",
 ]
 """Module names under ``augment.cli``, one per command (``_`` becomes ``-``)."""
 

@@ -16,7 +16,7 @@ from typing import Any
 from augment.errors import BatchesInFlight, BudgetExceeded, ProviderError, clip
 
 __all__ = ["HELP", "add_arguments", "run", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE",
-           "EXIT_PROVIDER", "EXIT_INTERNAL", "EXIT_IN_FLIGHT", "EXIT_INTERRUPTED",
+           "EXIT_PROVIDER", "EXIT_NO_GO", "EXIT_INTERNAL", "EXIT_IN_FLIGHT", "EXIT_INTERRUPTED",
            "EXIT_CODES_HELP", "error_line",
            "show_stages", "summary_table", "finish"]
 
@@ -30,8 +30,11 @@ EXIT_USAGE = 2
 EXIT_PROVIDER = 3
 """A provider failed every request of a task, the budget stopped the run, or the run
 finished ``degraded`` (a task's failure rate passed ``engine.max_failure_rate``)."""
-EXIT_INTERNAL = 4
-"""An unexpected error (a bug): one line, the traceback with ``-v`` / ``--debug``."""
+EXIT_NO_GO = 4
+"""``augment probe``: the verdict is ``no-go`` or ``unclear`` (0 is ``go``)."""
+EXIT_INTERNAL = 70
+"""An unexpected error (a bug; sysexits' EX_SOFTWARE): one line, the traceback with ``-v`` /
+``--debug``. (Before 0.2 this was 4, now the probe's no-go.)"""
 EXIT_IN_FLIGHT = 75
 """Batch mode: provider batches are still running (sysexits' EX_TEMPFAIL); run the same
 command again (it re-attaches, never resubmits) or add ``--wait``."""
@@ -41,7 +44,8 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES_HELP = ("exit codes: 0 ok; 1 invalid records (validate); 2 usage, job file, config, "
                    "data or file-system error, or the run folder is in use; 3 provider failure, "
                    "budget stop or degraded run (too many failed records; run again to resume); "
-                   "4 internal error (rerun with --debug for the traceback); 75 provider batches "
+                   "4 probe verdict no-go or unclear (augment probe); 70 internal error (rerun "
+                   "with --debug for the traceback); 75 provider batches "
                    "still running (run again, or with --wait, to re-attach); 130 interrupted "
                    "(run again to resume)")
 

@@ -13,6 +13,7 @@ from augment.jobs.rundir import RunDir
 from augment.pipeline._generate import build_task
 from augment.pipeline._job_data import load_job_data, split_job_data
 from augment.providers.pool import ProviderFactory, ProviderPool, provider_for_estimate
+from augment.splits import Split
 
 __all__ = ["TaskEstimate", "estimate_job"]
 
@@ -62,7 +63,8 @@ def _later_rounds(row: TaskEstimate, provider: Any, again: list[Any], n: int,
 
 
 def estimate_job(cfg: JobConfig, *, out: str | Path | None = None,
-                 provider_factory: ProviderFactory | None = None) -> list[TaskEstimate]:
+                 provider_factory: ProviderFactory | None = None,
+                 split: Split | None = None) -> list[TaskEstimate]:
     """Estimate every enabled task of ``cfg`` without calling a provider.
 
     Providers that cannot be built here (no API key yet) are stood in for by
@@ -73,9 +75,9 @@ def estimate_job(cfg: JobConfig, *, out: str | Path | None = None,
     Later rounds of a task run in rounds (``rounds > 1``) depend on the answers of
     earlier ones: each is counted as a copy of the first round's requests that it repeats
     (:meth:`~augment.tasks.Task.later_round_items`), none cached (a lower bound).
+    ``split``: the job's split when the caller has it (its data is not read again).
     """
-    dataset = load_job_data(cfg.data)
-    sp = split_job_data(dataset, cfg.split)
+    sp = split if split is not None else split_job_data(load_job_data(cfg.data), cfg.split)
     pool = ProviderPool(provider_factory)
     store_path = RunDir(out or cfg.output.dir).engine_store
     store = Store(store_path) if store_path.exists() else None

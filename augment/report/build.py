@@ -13,6 +13,7 @@ from augment.report.data_sections import data_section
 from augment.report.html import render_html
 from augment.report.markdown import render_markdown
 from augment.report.metrics_sections import metrics_sections
+from augment.report.probe_section import probe_section
 from augment.report.run_sections import (
     diagnostics_section,
     flagged_section,
@@ -39,6 +40,9 @@ def build_sections(run_dir: str | Path | RunDir) -> tuple[str, str, list[Section
                 *metrics_sections(run.read_metrics()),
                 *generation_sections(run, manifest, records), flagged_section(records),
                 diagnostics_section(run.read_diagnostics()), samples_section(records)]
+    probed = probe_section(run.path)
+    if probed is not None:
+        sections.insert(2, probed)
     title = f"augment report: {manifest.get('job_name') or run.path.name}"
     subtitle = (f"status {manifest.get('status', 'unknown')} · job hash "
                 f"{manifest.get('job_hash') or '—'} · {run.path}")

@@ -34,7 +34,7 @@ never reach a prompt or a candidate generator.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -297,15 +297,22 @@ class PseudoInteractions(Task):
                 for _ in range(self.n_repeats)]
 
     # -- requests ---------------------------------------------------------------------------
-    def work_items(self) -> list[WorkItem]:
-        """``n_repeats`` work items per cold item and per cold user (shuffled candidates)."""
+    def work_items(self, only: Collection[Any] | None = None) -> list[WorkItem]:
+        """``n_repeats`` work items per cold item and per cold user (shuffled candidates).
+
+        ``only``: the targets to build requests for (the others are skipped); each keeps
+        the requests it has in the whole list, so a later full run reuses them."""
         out: list[WorkItem] = []
         for t, item_id in enumerate(self.cold_items if self.round == 0 else ()):
+            if only is not None and item_id not in only:
+                continue
             assert self._user_cands is not None
             cands = [py_id(u) for u in self._user_cands.candidates(item_id, self.n_candidates)]
             if cands:
                 out.extend(self._item_requests(t, item_id, cands))
         for t, user_id in enumerate(self.cold_users):
+            if only is not None and user_id not in only:
+                continue
             assert self._item_cands is not None
             cands = [py_id(i) for i in self._item_cands.candidates(
                 user_id, self.n_candidates, also_liked=self._picked.get(user_id, ()),

@@ -147,9 +147,9 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_needs_debug(tmp_path,
 
     monkeypatch.setattr(pipeline, "run_job", bug)
     code, _, err = cli("run", job, "--no-progress")
-    assert code == 4 and "internal error RuntimeError: boom" in _one_line(err)
+    assert code == 70 and "internal error RuntimeError: boom" in _one_line(err)
     code, _, err = cli("--debug", "run", job, "--no-progress")
-    assert code == 4 and "Traceback" in err
+    assert code == 70 and "Traceback" in err
 
 
 # -- validate -----------------------------------------------------------------------------------
