@@ -88,6 +88,12 @@ def full_answers(cold: dict[str, Any]) -> dict[tuple[str, str, float | None], di
     return out
 
 
+def agrees(verdict: str, full_ci_low: float) -> bool:
+    """The probe's verdict gives the full benchmark's answer (``unclear`` never does)."""
+    yes = full_ci_low > 1.0
+    return (verdict == "go" and yes) or (verdict == "no-go" and not yes)
+
+
 def n_probe_targets(ds: Dataset, kind: str, cold: dict[str, Any], share: float) -> int:
     """``share`` of the full benchmark's distinct cold targets for ``kind``."""
     args = cold["args"]
@@ -133,7 +139,8 @@ def run_one(cfg: JobConfig, sp: Split, provider: Any, n: int, store: Path) -> di
                                                                         - t0, 1)}
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+def main(argv: Sequence[str] | None = None, dataset: Dataset | None = None) -> dict[str, Any]:
+    """Run the comparison; returns the results (also written as JSON and Markdown)."""
     p = argparse.ArgumentParser(prog="bench.probe", description=__doc__.split("\n")[0])
     p.add_argument("--share", type=float, default=0.05, help="share of the targets probed")
     p.add_argument("--cold-start", type=Path, default=RESULTS / "cold_start.json",
@@ -147,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = p.parse_args(argv)
     cold = json.loads(args.cold_start.read_text())
     answers = full_answers(cold)
-    ds = load_movielens(args.data_dir)
+    ds = dataset if dataset is not None else load_movielens(args.data_dir)
     picks = int(cold["args"]["picks"])
     t0, rows = time.perf_counter(), []
     with tempfile.TemporaryDirectory(prefix="augment-probe-bench-") as tmp:
@@ -179,12 +186,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 folder = Path(tmp) / f"{kind}-{gen}-{prec}"
                 cfg = job(kind, cold, folder)
                 got = run_one(cfg, psp, provider, n, folder / "engine.sqlite")
-                yes = full["ci_low"] > 1.0
                 verdict = got["probe_verdict"]
                 row = {"split": kind, "generator": gen, "precision": prec,
                        "probe_verdict": verdict, "full_gain": full["gain"],
                        "full_ci_low": full["ci_low"],
-                       "agree": (verdict == "go" and yes) or (verdict == "no-go" and not yes),
+                       "agree": agrees(verdict, full["ci_low"]),
                        "probe_calls": got["probe_calls"], "full_calls": full["calls"],
                        "call_share": round(got["probe_calls"] / max(full["calls"], 1), 4),
                        "n_targets": n, **{k: v for k, v in got.items()
@@ -209,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
 
 def markdown(out: dict[str, Any]) -> str:
-    lines = ["# Probe on 5% of the targets vs the full cold-start benchmark", "",
+    lines = [f"# Probe on {out['share']:.0%} of the targets vs the full cold-start benchmark", "",
              f"`{out['command']}`, {out['wall_s']} s. Agree in every case: "
              f"**{out['goals']['agree_every_case']}**; probe calls <= 3% of the full run's: "
              f"**{out['goals']['calls_at_most_3pct']}** (max {out['max_call_share']}).", "",
