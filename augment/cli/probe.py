@@ -28,17 +28,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "validation holds)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="where probe.json and probe.md go (default: <run folder>/probe)")
+    parser.add_argument("--upstream", choices=("probe", "full"), default="probe",
+                        help="item attributes and user profiles: 'probe' (default) asks them "
+                             "about the probe's share of the job's targets (a later run "
+                             "reuses those answers, but not the probe's pseudo-interaction "
+                             "answers: their prompts and candidates show the generated "
+                             "attributes and profiles, which the full run has more of); 'full' "
+                             "runs them over the whole job first, as 'augment run' does, so "
+                             "every probe answer is reused, but pays for them up front")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def _show_plan(plan: dict[str, Any]) -> None:
+    from augment.probe._targets import FLOOR
+
     print(f"probe: {plan['targets']} validation targets (of {plan['validation_targets']}; "
           f"the full job has {plan['full_targets']})")
     print(f"estimated cost: probe ${plan['probe_cost_usd']:.4f} ({plan['probe_requests']} "
           f"requests), full run ${plan['full_cost_usd']:.4f} ({plan['full_requests']} requests)")
-    if plan["probe_requests"] >= plan["full_requests"]:
-        print("note: this job is smaller than its probe (at least 20 targets, and attributes and "
-              "profiles in full): running the job itself costs no more")
+    if plan["targets"] > plan["full_targets"] or plan["probe_requests"] >= plan["full_requests"]:
+        print(f"note: this probe is larger than the job ({plan['targets']} targets, at least "
+              f"{FLOOR} when validation holds them, against the job's {plan['full_targets']}; "
+              f"{plan['probe_requests']} requests against {plan['full_requests']}): running the "
+              "job itself costs about the same")
     sys.stdout.flush()
 
 
@@ -54,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
     try:
-        result = probe(cfg, targets=args.targets, out=args.out,
+        result = probe(cfg, targets=args.targets, out=args.out, upstream=args.upstream,
                        progress=not args.no_progress, on_plan=_show_plan)
     except (ProviderError, BudgetExceeded) as exc:
         error_line(args.command, exc)

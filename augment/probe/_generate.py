@@ -1,13 +1,19 @@
 """Running the probe's requests: the job's tasks through the job's Engine and store.
 
-Item attributes and user profiles (when the job enables them) run over the full
-job's requests: the pseudo-interaction prompts show their records and the
-candidate retriever reads the generated attribute text, so only the full run's
-records make the probe's pseudo-interaction requests the full run's requests (and
-the probe's calls cache hits of the later ``augment run``). Pseudo-interactions run
-for the probe targets only (:mod:`augment.probe._targets`). The LLM-free generator
-answers the same pseudo-interaction requests (same candidates, same rounds) in an
-in-memory store, for free.
+Item attributes and user profiles (when the job enables them) run, by default
+(``upstream="probe"``), on a probe-sized subset of the job's own targets
+(:func:`augment.probe._targets.upstream_only`), through the job's task and its
+``work_items(only=...)``: each such request is the full run's (a cache hit there),
+except an attribute batch (``items_per_request > 1``) that is not a prefix of the
+job's order, and a profile whose history shows items whose attributes the probe did
+not generate. The pseudo-interaction prompts show these records and the candidate
+retriever reads the generated attribute text, so with upstream tasks the probe's
+pick requests differ from the full run's (no cache hit). ``upstream="full"`` runs
+the upstream tasks over the job's whole targets, as the full run does, so the
+probe's pick requests are the full run's too. Pseudo-interactions run for the probe
+targets only (:mod:`augment.probe._targets`). The LLM-free generator answers the
+same pseudo-interaction requests (same candidates, same rounds) in an in-memory
+store, for free.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from augment.splits import Split
 from augment.tasks import PseudoInteractions, Task
 from augment.tasks.screening import screen_records, usable_for_enrichment
 
-__all__ = ["TaskRun", "run_job_tasks", "run_pseudo", "free_engine", "FREE_PRICES"]
+__all__ = ["TaskRun", "run_job_tasks", "upstream_items", "run_pseudo", "free_engine", "FREE_PRICES"]
 
 log = logging.getLogger("augment.probe")
 
@@ -131,10 +137,20 @@ def run_pseudo(engine: Engine, specs: list[tuple[PseudoInteractions, set[Any]]],
     return records
 
 
+def upstream_items(task: Task, only_of: Any) -> list[WorkItem]:
+    """``task``'s requests, for the targets ``only_of(order)`` picks from its target list
+    (``only_of`` None: all of them)."""
+    if only_of is None:
+        return task.work_items()
+    order = getattr(task, "item_ids", None) or getattr(task, "user_ids", None) or []
+    return task.work_items(only=only_of(order))  # type: ignore[call-arg]
+
+
 def run_job_tasks(cfg: JobConfig, sp: Split, specs_of: Any, store: Store, pool: ProviderPool,
-                  *, progress: bool) -> dict[str, TaskRun]:
+                  *, progress: bool, only_of: Any = None) -> dict[str, TaskRun]:
     """The job's enabled tasks in order; ``specs_of(records) -> [(task, only)]`` gives the
-    pseudo-interaction requests once the earlier tasks' records are known."""
+    pseudo-interaction requests once the earlier tasks' records are known;
+    ``only_of(name, order) -> targets`` the other tasks' targets (None: all)."""
     inputs = RecordInputs(sp)
     done: dict[str, list[dict[str, Any]]] = {}
     runs: dict[str, TaskRun] = {}
@@ -151,8 +167,9 @@ def run_job_tasks(cfg: JobConfig, sp: Split, specs_of: Any, store: Store, pool: 
             task = build_task(name, cfg, sp, done)
             current: Task | None = task
             raw = []
+            pick = None if only_of is None else (lambda order, _n=name: only_of(_n, order))
             while current is not None:
-                items = current.work_items()
+                items = upstream_items(current, pick)
                 t0 = time.perf_counter()
                 result = engine.run(items, desc=f"probe: {name}")
                 run.add(items, result, time.perf_counter() - t0)

@@ -16,11 +16,13 @@ from typing import Any
 from augment.engine import Engine, EngineConfig
 from augment.engine.lock import FolderLock
 from augment.engine.store import Store
+from augment.errors import ConfigError
 from augment.jobs.config import JobConfig
 from augment.jobs.rundir import RunDir
+from augment.pipeline._generate import build_task
 from augment.pipeline._job_data import read_job_data, split_job_data
 from augment.probe import _targets as T
-from augment.probe._generate import TaskRun, free_engine, run_job_tasks, run_pseudo
+from augment.probe._generate import TaskRun, free_engine, run_job_tasks, run_pseudo, upstream_items
 from augment.probe._output import write_outputs
 from augment.probe.gain import cross_fit_gain
 from augment.probe.picks import pick_counts, pick_figures
@@ -77,11 +79,19 @@ class ProbeResult:
 
 def probe(job: JobConfig | str | Path, *, targets: int | None = None,
           out: str | Path | None = None, provider_factory: ProviderFactory | None = None,
-          progress: bool = True, on_plan: Plan | None = None) -> ProbeResult:
+          progress: bool = True, on_plan: Plan | None = None,
+          upstream: str = "probe") -> ProbeResult:
     """Probe a job before its full run: load and split its data as ``augment run`` does,
     then :func:`probe_split`. ``out``: where ``probe.json`` / ``probe.md`` go (default
     ``<run folder>/probe``); the probe's answers go to the run folder's ``engine.sqlite``,
-    so a later ``augment run`` of the job reuses them."""
+    so a later ``augment run`` of the job reuses them.
+
+    ``upstream``: ``"probe"`` (default) runs item attributes and user profiles on a
+    probe-sized share of the job's targets (a later run reuses these answers, but not the
+    probe's pick answers: their prompts show the attributes and profiles, and the
+    candidate retriever reads the attribute text, which differ from the full run's);
+    ``"full"`` runs them in full, as ``augment run`` does, so every probe answer (picks
+    too) is reused, at the price of the whole upstream tasks up front."""
     if not isinstance(job, JobConfig):
         from augment.jobs import load_job
 
@@ -90,23 +100,29 @@ def probe(job: JobConfig | str | Path, *, targets: int | None = None,
     sp = split_job_data(dataset, job.split)
     return probe_split(job, sp, targets=targets, provider_factory=provider_factory,
                        out=Path(out) if out is not None else None, progress=progress,
-                       on_plan=on_plan)
+                       on_plan=on_plan, upstream=upstream)
 
 
 def probe_split(cfg: JobConfig, sp: Split, *, targets: int | None = None,
                 provider_factory: ProviderFactory | None = None, store: Path | None = None,
                 out: Path | None = None, progress: bool = False,
-                on_plan: Plan | None = None) -> ProbeResult:
+                on_plan: Plan | None = None, upstream: str = "probe") -> ProbeResult:
     """Probe ``cfg`` on a given split (the benchmark passes an oracle split and a simulated
     provider). ``store``: the engine store (default: the run folder's ``engine.sqlite``,
     with the run folder locked meanwhile). ``split.test`` is never read: it is emptied
     first. ``on_plan(plan)`` is called before any provider call with the targets and the
-    estimated costs of the probe and of the full run."""
+    estimated costs of the probe and of the full run. ``upstream``: see :func:`probe`."""
+    if upstream not in T.UPSTREAM:
+        raise ConfigError(f"upstream must be one of {', '.join(T.UPSTREAM)}, got {upstream!r}",
+                          key="upstream")
     sp = dataclasses.replace(sp, test=sp.valid.iloc[0:0])  # never read: not even touched
     seed = cfg.split.seed
     chosen = T.choose_targets(cfg, sp, targets)
     pool = ProviderPool(provider_factory)
-    plan = _plan(cfg, sp, chosen, pool, provider_factory, store)
+    only_of = (None if upstream == "full" else
+               (lambda name, order: T.upstream_only(cfg, sp, chosen, name, order)))
+    plan = _plan(cfg, sp, chosen, pool, provider_factory, store, only_of)
+    plan["upstream"] = upstream
     log.info("probe: %d targets; estimated probe cost $%.4f, full run $%.4f", len(chosen),
              plan["probe_cost_usd"], plan["full_cost_usd"])
     if on_plan is not None:
@@ -117,7 +133,7 @@ def probe_split(cfg: JobConfig, sp: Split, *, targets: int | None = None,
         st = Store(path)
         try:
             runs = run_job_tasks(cfg, sp, lambda recs: T.pseudo_tasks(cfg, sp, chosen, recs),
-                                 st, pool, progress=progress)
+                                 st, pool, progress=progress, only_of=only_of)
         finally:
             st.close()
     figures = _measure(cfg, sp, chosen, runs, plan, seed)
@@ -130,32 +146,43 @@ def probe_split(cfg: JobConfig, sp: Split, *, targets: int | None = None,
 
 
 def _plan(cfg: JobConfig, sp: Split, chosen: list[Any], pool: ProviderPool,
-          factory: ProviderFactory | None, store: Path | None) -> dict[str, Any]:
+          factory: ProviderFactory | None, store: Path | None, only_of: Any) -> dict[str, Any]:
     from augment.pipeline._estimate import estimate_job
 
     path = Path(store) if store is not None else RunDir(cfg.output.dir).engine_store
     full = estimate_job(cfg, provider_factory=factory, split=sp,
                         out=None if store is None else path.parent)
     by_task = {row.task: row.as_dict() for row in full}
-    probe_cost = sum(r["cost_usd"] for n, r in by_task.items() if n != T.PSEUDO)
-    probe_requests = sum(r["n_requests"] for n, r in by_task.items() if n != T.PSEUDO)
+    probe_cost = 0.0
+    probe_requests = 0
+    prices: Any = Path(cfg.prices) if isinstance(cfg.prices, str) else cfg.prices
+    st = Store(path) if path.exists() else None
+
+    def engine(name: str) -> Engine:
+        provider = provider_for_estimate(pool, getattr(cfg.tasks, name))
+        return Engine(provider, EngineConfig(progress=False, mode=cfg.engine.mode),
+                      store=st, prices=prices)
+
+    for name in cfg.tasks.enabled():  # the upstream tasks: the probe's subset of requests
+        if name == T.PSEUDO:
+            continue
+        pick = None if only_of is None else (lambda order, _n=name: only_of(_n, order))
+        est = engine(name).estimate(upstream_items(build_task(name, cfg, sp), pick))
+        probe_cost += est.cost_usd
+        probe_requests += est.n_requests
     tc = cfg.tasks.pseudo_interactions
     if tc.enabled:
-        provider = provider_for_estimate(pool, getattr(cfg.tasks, T.PSEUDO))
-        prices: Any = Path(cfg.prices) if isinstance(cfg.prices, str) else cfg.prices
-        st = Store(path) if path.exists() else None
-        engine = Engine(provider, EngineConfig(progress=False, mode=cfg.engine.mode),
-                        store=st, prices=prices)
+        pseudo_engine = engine(T.PSEUDO)
         for task, only in T.pseudo_tasks(cfg, sp, chosen, {}):
             items = task.work_items(only=only)
-            est = engine.estimate(items)
+            est = pseudo_engine.estimate(items)
             again = task.later_round_items(items)
-            extra = engine.estimate(again) if again and tc.rounds > 1 else None
+            extra = pseudo_engine.estimate(again) if again and tc.rounds > 1 else None
             rounds = tc.rounds - 1
             probe_cost += est.cost_usd + (extra.cost_usd * rounds if extra else 0.0)
             probe_requests += est.n_requests + (extra.n_requests * rounds if extra else 0)
-        if st is not None:
-            st.close()
+    if st is not None:
+        st.close()
     full_cost = sum(r["cost_usd"] for r in by_task.values())
     return {"targets": len(chosen), "validation_targets": len(T.validation_targets(sp)),
             "full_targets": len(T.job_targets(cfg, sp, tc.sample if tc.enabled else None)),

@@ -25,9 +25,11 @@ from augment.tasks.records import py_id
 from augment.tasks.targets import pseudo_targets
 
 __all__ = ["validation_targets", "job_targets", "default_n_targets", "choose_targets",
-           "pseudo_tasks", "PSEUDO", "FRACTION", "FLOOR"]
+           "pseudo_tasks", "upstream_only", "UPSTREAM", "PSEUDO", "FRACTION", "FLOOR"]
 
 PSEUDO = "pseudo_interactions"
+UPSTREAM = ("probe", "full")
+"""``upstream=``: the attribute / profile tasks on a probe-sized subset, or in full."""
 FRACTION = 0.015
 """Default probe size: this share of the full job's pseudo-interaction targets..."""
 FLOOR = 20
@@ -90,3 +92,27 @@ def pseudo_tasks(cfg: JobConfig, sp: Split, targets: list[Any],
             cfg.tasks, pseudo_interactions=dataclasses.replace(tc, sample=None)))
         out.append((cast(PseudoInteractions, build_task(PSEUDO, wide, sp, records)), rest))
     return out
+
+
+def _share(cfg: JobConfig, sp: Split, targets: list[Any]) -> float:
+    """Probe targets over the full job's pseudo-interaction targets (at most 1)."""
+    tc = cfg.tasks.pseudo_interactions
+    n_full = len(job_targets(cfg, sp, tc.sample if tc.enabled else None))
+    return min(1.0, len(targets) / max(n_full, 1))
+
+
+def upstream_only(cfg: JobConfig, sp: Split, targets: list[Any], name: str,
+                  order: list[Any]) -> set[Any]:
+    """Which of an upstream task's targets (``order``: the job's task's own target list) a
+    probe of ``targets`` asks about: the probed targets the task covers, plus the first
+    ``ceil(share x len(order))`` of the job's order (share: :func:`_share`), so the task's
+    quality figures rest on about the probe's share of the job. Item attributes in a
+    user-cold job and profiles in an item-cold one have no probed target among theirs:
+    they take at least as many as the probe has targets (attributes) or 1 (profiles)."""
+    k = math.ceil(_share(cfg, sp, targets) * len(order))
+    own = (name == "item_attributes") == (sp.kind == "item-cold")
+    if own:
+        probed = set(targets)
+        return {t for t in order if t in probed} | set(order[:k])
+    floor = len(targets) if name == "item_attributes" else 1
+    return set(order[:max(floor, k)])

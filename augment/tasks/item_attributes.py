@@ -15,7 +15,7 @@ and the engine's result holds per-item rows only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,12 +130,18 @@ class ItemAttributes(Task):
         self.item_ids = [py_id(i) for i in ids]
 
     # -- requests ---------------------------------------------------------------------------
-    def work_items(self) -> list[WorkItem]:
-        """One work item per item, or per batch of ``items_per_request`` items."""
+    def work_items(self, only: Collection[Any] | None = None) -> list[WorkItem]:
+        """One work item per item, or per batch of ``items_per_request`` items.
+
+        ``only``: the items to ask about (the others are skipped, the order kept). A single
+        item's request is the same whatever ``only`` is; a batch is the full list's batch
+        only when ``only`` keeps a prefix of :attr:`item_ids`."""
+        keep = None if only is None else set(only)
+        ids = self.item_ids if keep is None else [i for i in self.item_ids if i in keep]
         n = self.items_per_request
         if n == 1:
-            return [self._single(i) for i in self.item_ids]
-        return [self._batch(self.item_ids[s:s + n]) for s in range(0, len(self.item_ids), n)]
+            return [self._single(i) for i in ids]
+        return [self._batch(ids[s:s + n]) for s in range(0, len(ids), n)]
 
     def _single(self, item_id: Any) -> WorkItem:
         user = "Describe this item.\n" + data_block({"item_id": str(item_id),

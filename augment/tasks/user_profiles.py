@@ -11,7 +11,7 @@ both liked and disliked is not an error: :func:`profiles_frame` drops it from bo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -135,8 +135,9 @@ class UserProfiles(Task):
             used += size
         return out
 
-    def work_items(self) -> list[WorkItem]:
-        """One work item per user with at least one training interaction."""
+    def work_items(self, only: Collection[Any] | None = None) -> list[WorkItem]:
+        """One work item per user with at least one training interaction (``only``: these
+        users only; each keeps the request it has in the whole list)."""
         system = (
             "You summarise the taste of one user of a recommender system from the items "
             "they interacted with (most recent first). Describe preferences for kinds of "
@@ -144,7 +145,10 @@ class UserProfiles(Task):
             f"beliefs, health).\n{DATA_RULES}\nFields:\n{describe_fields(self.schema)}"
         )
         items = []
+        keep = None if only is None else set(only)
         for u in self.user_ids:
+            if keep is not None and u not in keep:
+                continue
             hist = self.history(u)
             if not hist:
                 continue

@@ -1,5 +1,7 @@
 """The probe's answers are the full run's: a later ``run_job`` of the job calls no provider
-for what the probe asked (attribute batches, profiles, the probed targets' picks)."""
+for what the probe asked. With ``upstream="full"`` (or no upstream task) that is every
+request, the probed targets' picks included; with the default ``upstream="probe"`` the
+attribute and profile requests of the probe's share (the picks' prompts then differ)."""
 
 from __future__ import annotations
 
@@ -31,12 +33,14 @@ def _target(request) -> str | None:
 
 
 def test_a_later_run_makes_no_call_for_the_probed_targets(world_folder, tmp_path):
+    """``upstream="full"``: attributes and profiles in full, so the picks' prompts are the
+    full run's."""
     out = tmp_path / "run"
     cfg = parse_job(world_job(world_folder, out, extra_tasks=UPSTREAM, sample="30",
                               n_candidates=20))
     sp = split_job_data(load_job_data(cfg.data), cfg.split)
     first = FakeFactory(world_folder)
-    result = probe_split(cfg, sp, provider_factory=first, targets=8)
+    result = probe_split(cfg, sp, provider_factory=first, targets=8, upstream="full")
     probed = set(result.figures["target_ids"])
     assert len(probed) == 8 and result.calls == len(first.requests) > 0
     assert json.loads((out / "probe" / "probe.json").read_text())["verdict"] == result.verdict
@@ -58,6 +62,6 @@ def test_a_later_run_makes_no_call_for_the_probed_targets(world_folder, tmp_path
     assert "## Probe" in report and f"verdict: {result.verdict}: " in report
     # probing again asks nothing: every answer is in the store
     again = FakeFactory(world_folder)
-    second = probe_split(cfg, sp, provider_factory=again, targets=8)
+    second = probe_split(cfg, sp, provider_factory=again, targets=8, upstream="full")
     assert second.calls == 0 and not again.requests
     assert second.figures["gain"] == result.figures["gain"]

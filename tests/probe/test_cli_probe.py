@@ -61,3 +61,20 @@ def test_the_exit_codes_are_documented(cli):
     assert code == 0
     text = " ".join(out.split())
     assert "4 probe verdict no-go or unclear" in text and "70 internal error" in text
+
+
+def test_a_probe_larger_than_the_job_says_so_and_upstream_is_passed(cli, world_folder,
+                                                                     tmp_path, monkeypatch):
+    _use(monkeypatch, "probe_fakes", "NoPicks")
+    job = tmp_path / "job.toml"
+    job.write_text(world_job(world_folder, tmp_path / "run", sample="5"))
+    code, out, err = cli("probe", job, "--no-progress", "--upstream", "full", "--out",
+                         tmp_path / "p")
+    assert code == 4, out + err
+    lines = out.splitlines()
+    assert lines[0].startswith("probe: 20 validation targets") and "the full job has 5" in lines[0]
+    assert lines[2].startswith("note: this probe is larger than the job (20 targets")
+    plan = json.loads((tmp_path / "p" / "probe.json").read_text())["plan"]
+    assert plan["upstream"] == "full" and plan["targets"] == 20
+    code, _, err = cli("probe", job, "--upstream", "some")
+    assert code == 2 and "--upstream" in err

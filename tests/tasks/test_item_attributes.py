@@ -183,3 +183,18 @@ def test_repeated_free_text_tags_are_valid_and_dropped_when_read():
     assert schema_errors(output, load_schema("item_attributes")) == []
     frame = attributes_frame([{"task": "item_attributes", "item_id": 5, "output": output}])
     assert frame.loc[0, "tags"] == ["Heist", "slow burn"]
+
+
+def test_only_keeps_each_single_request_and_a_prefix_keeps_the_batches(catalog):
+    """``work_items(only=...)`` (the probe's subset): a single item's request is the full
+    list's; batches are the full list's only for a prefix of the order."""
+    ids = [5, 2, 9, 1, 7, 3]
+    full = ItemAttributes(catalog, item_ids=ids, genres=None)
+    some = full.work_items(only={9, 3, 1})
+    assert [w.meta["item_id"] for w in some] == [9, 1, 3]  # the task's order, not only's
+    by_key = {w.key: w.request for w in full.work_items()}
+    assert all(by_key[w.key] == w.request for w in some)
+    batched = ItemAttributes(catalog, item_ids=ids, genres=None, items_per_request=2)
+    whole = batched.work_items()
+    assert [w.key for w in batched.work_items(only={5, 2, 9, 1})] == [w.key for w in whole[:2]]
+    assert not {w.key for w in batched.work_items(only={5, 9})} & {w.key for w in whole}

@@ -55,3 +55,15 @@ def test_a_genre_liked_and_disliked_counts_as_neither(history, run_items):
     row = frame.iloc[0]
     assert row["liked_genres"] == ["Comedy"] and row["disliked_genres"] == ["Horror"]
     assert row["themes"] == ["Slow burn", "heists"]  # repeats dropped, first spelling kept
+
+
+def test_only_keeps_each_users_request():
+    """``work_items(only=...)``: the chosen users' requests, as in the full list."""
+    items = pd.DataFrame({"item_id": range(6), "title": [f"Title {i}" for i in range(6)]})
+    inter = pd.DataFrame({"user_id": [1, 1, 2, 3, 3, 3], "item_id": [0, 1, 2, 3, 4, 5],
+                          "weight": 1.0})
+    task = UserProfiles(Dataset(inter, items), user_ids=[3, 1, 2], genres=None)
+    full = {w.key: w.request for w in task.work_items()}
+    some = task.work_items(only={2, 3})
+    assert len(full) == 3 and [w.meta["user_id"] for w in some] == [3, 2]
+    assert all(full[w.key] == w.request for w in some)
