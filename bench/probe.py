@@ -67,8 +67,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def full_answers(cold: dict[str, Any]) -> dict[tuple[str, str, float | None], dict[str, Any]]:
-    """``(split, generator, precision) -> {"gain", "ci_low", "calls", "targets"}`` from the
-    cold-start benchmark's JSON (``als+augmented`` vs the best LLM-free model)."""
+    """``(split, generator, precision) -> {"gain", "ci_low", "ci_high", "calls", "units"}``
+    from the cold-start benchmark's JSON (``als+augmented`` vs the best LLM-free model;
+    ``calls`` summed over its seeds/folds, ``units`` of them)."""
     out: dict[tuple[str, str, float | None], dict[str, Any]] = {}
     for r in cold["ratios"]:
         if r["model"] != "als+augmented" or r["vs"] != "best_llm_free":
@@ -114,7 +115,8 @@ def job(kind: str, cold: dict[str, Any], out: Path) -> JobConfig:
     pseudo = TaskConfig(enabled=True, provider="fake", model="bench", sample=None,
                         n_candidates=int(g["candidates"]), n_repeats=int(g["repeats"]),
                         rounds=int(g["user_rounds"]) if kind == "user-cold" else 1)
-    return JobConfig(name=f"bench-probe-{kind}", split=SplitConfig(kind=kind, seed=0),
+    seed = int(cold["args"]["seeds"][0])  # the seed of the benchmark's first unit
+    return JobConfig(name=f"bench-probe-{kind}", split=SplitConfig(kind=kind, seed=seed),
                      tasks=TasksConfig(pseudo_interactions=pseudo),
                      engine=EngineConfig(concurrency=8),
                      # the benchmark's auto weight grid: no denoising
