@@ -62,6 +62,7 @@ from augment.testing.simulated import SimulatedProvider, held_out_positives, ora
 from augment.testing.world import WorldProvider
 from augment.tuning import auto_variants
 from bench import _generate as G
+from bench._logs import bench_logging
 from bench._summary import summarize, write_markdown, write_plot
 
 log = logging.getLogger("bench.cold_start")
@@ -415,9 +416,6 @@ def main(argv: Sequence[str] | None = None, dataset: Dataset | None = None) -> d
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    for noisy in ("augment.engine", "augment.recommend", "augment.enrich",
-                  "augment.evaluation", "augment.features", "augment.tuning"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    bench_logging()
     result = main()
     print(f"wrote cold_start.json/.md/.png in {result['wall_s']}s")  # noqa: T201

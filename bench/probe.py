@@ -60,6 +60,7 @@ from augment.splits import Split, hold_out_users, split
 from augment.testing.simulated import SimulatedProvider, held_out_positives, oracle_split
 from augment.testing.world import WorldProvider
 from augment.tuning import EnrichConfig
+from bench._logs import bench_logging
 
 log = logging.getLogger("bench.probe")
 
@@ -231,9 +232,6 @@ def markdown(out: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    for noisy in ("augment.engine", "augment.recommend", "augment.enrich",
-                  "augment.evaluation", "augment.features", "augment.tuning"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    bench_logging()
     res = main()
     print(f"wrote probe.json/.md: agree in every case {res['all_agree']}")  # noqa: T201

@@ -56,8 +56,12 @@ class _BatchRoutes:
     """Shared plumbing: the book, step hooks and answering one row."""
 
     book: BatchBook
+    _usage_keys: tuple[str, str]
+    """The usage fields of a rendered answer: (input tokens, output tokens)."""
 
-    def _init_book(self, faults: BatchFaults | None) -> None:
+    def __init__(self, responses: list[Any] | None = None, fn: Any = None, *,
+                 faults: BatchFaults | None = None, **kwargs: Any) -> None:
+        super().__init__(responses, fn, **kwargs)  # type: ignore[call-arg]
         self.book = BatchBook(faults)
 
     def _answer_row(self, body: dict[str, Any]) -> tuple[str, Any, tuple[int, int]]:
@@ -71,7 +75,8 @@ class _BatchRoutes:
         return "succeeded", rendered, self._tokens(rendered)
 
     def _tokens(self, rendered: dict[str, Any]) -> tuple[int, int]:
-        raise NotImplementedError
+        u = rendered["usage"]
+        return int(u[self._usage_keys[0]]), int(u[self._usage_keys[1]])
 
     def _stepped(self, h: BaseHTTPRequestHandler, step: str, work: Any) -> None:
         """``before`` hook (True = drop the request undone), the work (returns status and
@@ -90,14 +95,7 @@ class _BatchRoutes:
 class OpenAIBatchServer(_BatchRoutes, OpenAIServer):
     """:class:`~augment.testing.OpenAIServer` plus the Files and Batches endpoints."""
 
-    def __init__(self, responses: list[Any] | None = None, fn: Any = None, *,
-                 faults: BatchFaults | None = None, **kwargs: Any) -> None:
-        super().__init__(responses, fn, **kwargs)
-        self._init_book(faults)
-
-    def _tokens(self, rendered: dict[str, Any]) -> tuple[int, int]:
-        u = rendered["usage"]
-        return int(u["prompt_tokens"]), int(u["completion_tokens"])
+    _usage_keys = ("prompt_tokens", "completion_tokens")
 
     def route(self, h: BaseHTTPRequestHandler, raw: bytes) -> bool:
         path = h.path.split("?")[0].rstrip("/")
@@ -200,14 +198,7 @@ def _rfc3339(t: float) -> str:
 class AnthropicBatchServer(_BatchRoutes, AnthropicServer):
     """:class:`~augment.testing.AnthropicServer` plus the Message Batches endpoints."""
 
-    def __init__(self, responses: list[Any] | None = None, fn: Any = None, *,
-                 faults: BatchFaults | None = None, **kwargs: Any) -> None:
-        super().__init__(responses, fn, **kwargs)
-        self._init_book(faults)
-
-    def _tokens(self, rendered: dict[str, Any]) -> tuple[int, int]:
-        u = rendered["usage"]
-        return int(u["input_tokens"]), int(u["output_tokens"])
+    _usage_keys = ("input_tokens", "output_tokens")
 
     def route(self, h: BaseHTTPRequestHandler, raw: bytes) -> bool:
         path = h.path.split("?")[0].rstrip("/")
