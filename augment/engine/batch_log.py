@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from augment.engine._sqlite import transaction
+
 __all__ = ["BatchLog", "BATCH_SCHEMA", "BatchEntry", "OPEN_STATES"]
 
 BATCH_SCHEMA = """
@@ -85,21 +87,15 @@ class BatchLog:
                   attempt: int, info: dict[str, Any] | None = None) -> None:
         """Record a batch and its rows (state ``new``) in one transaction, before any upload."""
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.execute(
-                    "INSERT INTO batches (local_id, provider, model, state, n_rows, attempt, "
-                    "created_at, updated_at, info) VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?)",
-                    (local_id, provider, model, len(rows), attempt, now, now,
-                     json.dumps(info or {})))
-                self._db.executemany("INSERT INTO batch_rows (custom_id, local_id, line) "
-                                     "VALUES (?, ?, ?)",
-                                     [(cid, local_id, line) for cid, line in rows])
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db):
+            self._db.execute(
+                "INSERT INTO batches (local_id, provider, model, state, n_rows, attempt, "
+                "created_at, updated_at, info) VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?)",
+                (local_id, provider, model, len(rows), attempt, now, now,
+                 json.dumps(info or {})))
+            self._db.executemany("INSERT INTO batch_rows (custom_id, local_id, line) "
+                                 "VALUES (?, ?, ?)",
+                                 [(cid, local_id, line) for cid, line in rows])
 
     def update_batch(self, local_id: str, **fields: Any) -> None:
         """Set columns of one batch (``counts``/``info`` as dicts)."""
@@ -141,18 +137,12 @@ class BatchLog:
 
     def set_row_outcomes(self, local_id: str, outcomes: list[tuple[str, str, str | None]]) -> None:
         """Store ``(custom_id, outcome, error)`` of a batch's rows and mark it ``done``."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "UPDATE batch_rows SET outcome=?, error=? WHERE custom_id=? AND local_id=?",
-                    [(o, e, cid, local_id) for cid, o, e in outcomes])
-                self._db.execute("UPDATE batches SET state='done', updated_at=? WHERE local_id=?",
-                                 (time.time(), local_id))
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db):
+            self._db.executemany(
+                "UPDATE batch_rows SET outcome=?, error=? WHERE custom_id=? AND local_id=?",
+                [(o, e, cid, local_id) for cid, o, e in outcomes])
+            self._db.execute("UPDATE batches SET state='done', updated_at=? WHERE local_id=?",
+                             (time.time(), local_id))
 
     def row_history(self) -> dict[str, list[tuple[str, str | None, str | None]]]:
         """Per custom id: ``(batch state, outcome, error)`` of every batch that held it."""

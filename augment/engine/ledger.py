@@ -24,6 +24,8 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 
+from augment.engine._sqlite import transaction
+
 __all__ = ["Ledger", "LEDGER_SCHEMA", "Spend", "pid_alive"]
 
 LEDGER_SCHEMA = """
@@ -91,19 +93,13 @@ class Ledger:
 
     def pay_many(self, rows: list[tuple[str, float]], *, batch: str) -> None:
         """Count a batch's rows and drop its reservation, in one transaction."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO ledger (ref, cost, state, pid, batch) "
-                    "VALUES (?, ?, 'paid', ?, ?)",
-                    [(ref, cost, os.getpid(), batch) for ref, cost in rows])
-                self._db.execute("DELETE FROM ledger WHERE state='batch_reserved' AND batch=?",
-                                 (batch,))
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db):
+            self._db.executemany(
+                "INSERT OR REPLACE INTO ledger (ref, cost, state, pid, batch) "
+                "VALUES (?, ?, 'paid', ?, ?)",
+                [(ref, cost, os.getpid(), batch) for ref, cost in rows])
+            self._db.execute("DELETE FROM ledger WHERE state='batch_reserved' AND batch=?",
+                             (batch,))
 
     def release(self, ref: str) -> None:
         """Drop a reservation (the call was refused and is not billed)."""

@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from augment.engine._sqlite import transaction
 from augment.engine.batch_log import BATCH_SCHEMA, BatchLog
 from augment.engine.ledger import LEDGER_SCHEMA, Ledger
 from augment.errors import ConfigError
@@ -108,18 +109,12 @@ class Store(Ledger, BatchLog):
 
     def put_completions(self, rows: list[tuple[str, Completion]], created_at: str) -> None:
         """Cache many completions in one transaction (a batch's results)."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO completions (request_hash, text, model, usage, "
-                    "created_at, truncated) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(h, c.text, c.model, json.dumps(c.usage.to_dict()), created_at,
-                      int(c.truncated)) for h, c in rows])
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db):
+            self._db.executemany(
+                "INSERT OR REPLACE INTO completions (request_hash, text, model, usage, "
+                "created_at, truncated) VALUES (?, ?, ?, ?, ?, ?)",
+                [(h, c.text, c.model, json.dumps(c.usage.to_dict()), created_at,
+                  int(c.truncated)) for h, c in rows])
 
     # results -----------------------------------------------------------------------------
     def get_results(self, pairs: list[tuple[str, str]]
