@@ -10,7 +10,7 @@ nothing but ``CREATE TABLE`` + ``INSERT`` into the new tables is issued.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -66,8 +66,13 @@ def check_new_tables(url: str, table: str) -> None:
                         file=_label(engine)) from e
     finally:
         engine.dispose()
-    for name in table_names(table).values():
-        if name in names:
+    _refuse_existing(table_names(table).values(), names, engine)
+
+
+def _refuse_existing(wanted: Iterable[str], existing: set[str], engine: Any) -> None:
+    """DataError naming the first table of ``wanted`` that already exists."""
+    for name in wanted:
+        if name in existing:
             raise DataError(f"table '{name}' already exists; choose another data.write_back "
                             "name or drop the old table (nothing was written)",
                             file=_label(engine), column=None)
@@ -84,12 +89,9 @@ def write_tables(url: str, table: str, frames: Mapping[str, pd.DataFrame], run_i
     written: dict[str, int] = {}
     try:
         with engine.begin() as conn:
-            existing = set(sqlalchemy.inspect(conn).get_table_names())
+            _refuse_existing(names.values(), set(sqlalchemy.inspect(conn).get_table_names()),
+                             engine)
             for stem, name in names.items():
-                if name in existing:
-                    raise DataError(f"table '{name}' already exists; choose another "
-                                    "data.write_back name or drop the old table (nothing "
-                                    "was written)", file=_label(engine))
                 df = frames[stem].assign(run_id=run_id)
                 df.to_sql(name, conn, if_exists="fail", index=False, chunksize=_CHUNK)
                 written[name] = len(df)
