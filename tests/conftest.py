@@ -1,8 +1,9 @@
-"""Shared fixtures: a seeded rng and the MovieLens folder."""
+"""Shared fixtures: a seeded rng, the MovieLens folder and the command line."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -52,3 +53,15 @@ def warm_sdks() -> None:
         for provider in (OpenAIProvider(base_url=o.base_url, api_key=key, timeout=60),
                          AnthropicProvider(base_url=a.base_url, api_key=key, timeout=60)):
             asyncio.run(provider.complete(contract_request()))
+
+
+@pytest.fixture
+def cli(capsys) -> Callable[..., tuple[int, str, str]]:
+    """``cli(*argv) -> (exit code, stdout, stderr)`` through ``augment.cli.main``."""
+    from augment.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run

@@ -4,7 +4,6 @@ through the provider registry (the CLI builds providers by name, as users' jobs 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
 
 from pipeline_fakes import TruthFake, write_dataset  # noqa: E402
-
-from augment.cli import main  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -34,13 +31,3 @@ def truth_fake(monkeypatch, cli_data):
     monkeypatch.setattr(TruthFake, "received", 0)
     monkeypatch.setitem(registry.PROVIDERS, "fake", ("pipeline_fakes", "TruthFake"))
     return TruthFake
-
-
-@pytest.fixture
-def cli(capsys) -> Callable[..., tuple[int, str, str]]:
-    """``cli(*argv) -> (exit code, stdout, stderr)`` through ``augment.cli.main``."""
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run

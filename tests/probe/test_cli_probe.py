@@ -4,19 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from probe_fakes import world_job
-
-from augment.cli import main
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*argv):
-        code = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
 
 
 def _use(monkeypatch, module: str, cls: str) -> None:

@@ -12,24 +12,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 
 from pipeline_fakes import write_dataset  # noqa: E402
 
-from augment.cli import main  # noqa: E402
-
 
 @pytest.fixture(scope="session")
 def small_data(tmp_path_factory) -> Path:
     """A small synthetic dataset folder (interactions.csv + items.csv)."""
     return write_dataset(tmp_path_factory.mktemp("rel-data"), n_users=80, n_items=120,
                          per_user=12)
-
-
-@pytest.fixture
-def cli(capsys):
-    """``cli(*argv) -> (exit code, stdout, stderr)`` through ``augment.cli.main``."""
-    def run(*argv):
-        code = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
 
 
 @pytest.fixture
